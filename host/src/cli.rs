@@ -1,0 +1,566 @@
+//! Commands, shaped like the AWS CLI's `aws glacier …` so one can be swapped
+//! for the other.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use glacier_verify_core::{Digest, JobKind, RangeRequest};
+use serde_json::json;
+
+use crate::client::{Client, ClientConfig, JobLocation};
+use crate::download::{self, ExpectedHash, Outcome, Plan, RetryPolicy};
+use crate::error::{HostError, exit};
+use crate::progress::Progress;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  verified (or, for commands that verify nothing, success)
+  1  verification failed: sizes, ranges or tree hash do not match
+  2  usage error: bad arguments, credentials, region or endpoint
+  3  Glacier returned an error, or the job is not complete or failed
+  4  network failure that retries did not overcome
+  5  local I/O error (disk full, permissions)";
+
+/// Download Amazon S3 Glacier job output and verify it: sizes, ranges and
+/// SHA-256 tree hashes, checked as the bytes stream in.
+#[derive(Parser, Debug)]
+#[command(name = "glacier-verify", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    global: Global,
+}
+
+/// Options every command accepts, as in the AWS CLI.
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// AWS region (else AWS_REGION, AWS_DEFAULT_REGION, ~/.aws/config).
+    #[arg(long, global = true)]
+    region: Option<String>,
+    /// Profile in the shared credentials and config files (else AWS_PROFILE, `default`).
+    #[arg(long, global = true)]
+    profile: Option<String>,
+    /// Endpoint URL (else AWS_ENDPOINT_URL_GLACIER, AWS_ENDPOINT_URL, https://glacier.REGION.amazonaws.com).
+    #[arg(long, global = true)]
+    endpoint_url: Option<String>,
+    /// Trace requests and responses on stderr (Authorization and tokens redacted).
+    #[arg(long, global = true)]
+    debug: bool,
+    /// No progress line.
+    #[arg(long, global = true)]
+    quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Download a job's output into OUTFILE, verified (`-` = stdout).
+    #[command(after_help = GET_AFTER_HELP)]
+    GetJobOutput(GetJobOutput),
+    /// Print DescribeJob for a job as JSON.
+    DescribeJob(JobArgs),
+    /// Print Glacier tree hashes of files, like sha256sum; or check them.
+    TreeHash(TreeHashArgs),
+    /// Check a file downloaded with another tool, against the response head it came with.
+    Verify(VerifyArgs),
+    /// Print the archives of a vault inventory (JSON or CSV).
+    Inventory(InventoryArgs),
+    /// Power-on check: known answers, then a real parallel download from a built-in loopback endpoint.
+    Selftest(SelftestArgs),
+}
+
+const GET_AFTER_HELP: &str = "\
+The output is written to OUTFILE.part and renamed to OUTFILE only once verified;
+nothing that failed verification is ever left at OUTFILE. In parts mode,
+OUTFILE.part.journal records the parts already verified: rerunning the same
+command after a crash downloads only the rest. OUTFILE.part holds unverified or
+partly verified bytes; delete it and OUTFILE.part.journal to start over.
+With OUTFILE `-` the output is verified in a temporary file first, then copied
+to stdout, and the JSON report goes to stderr.";
+
+#[derive(Args, Debug, Clone)]
+struct JobArgs {
+    /// Vault name.
+    #[arg(long)]
+    vault_name: String,
+    /// Job id.
+    #[arg(long)]
+    job_id: String,
+    /// 12-digit account id, or `-` for the account of the credentials.
+    #[arg(long, default_value = "-", value_parser = parse_account_id)]
+    account_id: String,
+}
+
+#[derive(Args, Debug)]
+struct GetJobOutput {
+    #[command(flatten)]
+    job: JobArgs,
+    /// Download only these bytes of the job output: bytes=FIRST-LAST (inclusive) or bytes=FIRST-.
+    #[arg(long, value_parser = parse_range)]
+    range: Option<RangeRequest>,
+    /// Tree hash the downloaded bytes must have (64 hex digits).
+    #[arg(long, value_parser = parse_digest)]
+    expected_tree_hash: Option<Digest>,
+    /// A saved vault inventory (JSON or CSV): the job's archive's tree hash there is expected.
+    #[arg(long)]
+    inventory: Option<PathBuf>,
+    /// Skip DescribeJob: check only against the response's own headers.
+    #[arg(long)]
+    no_describe_job: bool,
+    /// Part size for parallel ranged downloads: a power-of-two MiB (e.g. 16MiB, 1GiB).
+    #[arg(long, value_parser = parse_part_size)]
+    part_size: Option<u64>,
+    /// Parallel requests in parts mode.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    parallel: u16,
+    /// Attempts per request before giving up (retries throttling, 5xx, timeouts, cut or corrupt bodies).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+    max_attempts: u32,
+    /// Longest silence from the server, in seconds, before a request counts as failed.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    read_timeout: u64,
+    /// First retry backoff in milliseconds (doubles each attempt, with jitter, up to 20 s).
+    #[arg(long, default_value_t = 1000, hide = true)]
+    retry_base_ms: u64,
+    /// Where to write the output (`-` = stdout).
+    outfile: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct TreeHashArgs {
+    /// Files (`-` or none = stdin).
+    files: Vec<PathBuf>,
+    /// Read `HASH  NAME` lines from SUMS and check each file.
+    #[arg(long, short = 'c')]
+    check: Option<PathBuf>,
+    /// Threads hashing leaves (default: all cores).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: Option<u16>,
+}
+
+#[derive(Args, Debug)]
+struct VerifyArgs {
+    /// The downloaded file.
+    file: PathBuf,
+    /// The raw response head it came with (as `curl -D` saves it).
+    #[arg(long, conflicts_with = "aws_cli_json")]
+    headers: Option<PathBuf>,
+    /// The JSON the AWS CLI printed for `aws glacier get-job-output`.
+    #[arg(long)]
+    aws_cli_json: Option<PathBuf>,
+    /// The Range that was requested: bytes=FIRST-LAST or bytes=FIRST-.
+    #[arg(long, value_parser = parse_range)]
+    range: Option<RangeRequest>,
+    /// Tree hash the file must have.
+    #[arg(long, value_parser = parse_digest)]
+    expected_tree_hash: Option<Digest>,
+}
+
+#[derive(Args, Debug)]
+struct InventoryArgs {
+    /// The inventory file (JSON or CSV).
+    file: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct SelftestArgs {
+    /// Size of the generated archive in MiB.
+    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    size_mib: u64,
+}
+
+fn parse_range(s: &str) -> Result<RangeRequest, String> {
+    RangeRequest::parse(s.as_bytes()).map_err(|e| format!("{e} (got {s:?})"))
+}
+
+fn parse_digest(s: &str) -> Result<Digest, String> {
+    Digest::from_hex(s.as_bytes()).map_err(|e| e.to_string())
+}
+
+fn parse_account_id(s: &str) -> Result<String, String> {
+    if s == "-" || (s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())) {
+        Ok(s.to_string())
+    } else {
+        Err("expected a 12-digit account id without hyphens, or `-`".into())
+    }
+}
+
+/// `16MiB`, `1GiB`, `16M`, or a plain byte count; must be a power-of-two MiB.
+fn parse_part_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().map_err(|_| format!("not a size: {s:?}"))?;
+    let mult: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1 << 10,
+        "m" | "mib" => 1 << 20,
+        "g" | "gib" => 1 << 30,
+        "t" | "tib" => 1 << 40,
+        _ => return Err(format!("unknown unit in {s:?} (use MiB or GiB)")),
+    };
+    let bytes = n
+        .checked_mul(mult)
+        .ok_or_else(|| format!("size too large: {s:?}"))?;
+    if bytes < (1 << 20) || !bytes.is_multiple_of(1 << 20) || !(bytes >> 20).is_power_of_two() {
+        return Err(format!(
+            "{s:?} is not a power-of-two number of MiB: per-part tree hashes compose only for such parts (SPEC §4.2)"
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Runs a parsed command; returns the exit code.
+pub fn run(cli: Cli) -> i32 {
+    let g = cli.global;
+    let result = match cli.command {
+        Command::GetJobOutput(a) => get_job_output(&g, a),
+        Command::DescribeJob(a) => describe_job(&g, &a),
+        Command::TreeHash(a) => {
+            crate::treehash_cmd::run(&a.files, a.check.as_deref(), a.threads.map(usize::from))
+        }
+        Command::Verify(a) => crate::offline::run(
+            &a.file,
+            a.headers.as_deref(),
+            a.aws_cli_json.as_deref(),
+            a.range,
+            a.expected_tree_hash,
+        ),
+        Command::Inventory(a) => inventory(&a),
+        Command::Selftest(a) => crate::selftest::run(a.size_mib << 20, g.quiet),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("glacier-verify: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn client(g: &Global, read_timeout: Duration) -> Result<Client, HostError> {
+    use crate::credentials::{Env, Overrides, resolve};
+    let resolved = resolve(
+        &Env::from_process(),
+        &Overrides {
+            profile: g.profile.as_deref(),
+            region: g.region.as_deref(),
+            endpoint_url: g.endpoint_url.as_deref(),
+        },
+    )
+    .map_err(|e| HostError::Usage(e.to_string()))?;
+    Client::new(ClientConfig {
+        endpoint: resolved.endpoint.endpoint,
+        region: resolved.region.region.as_str().to_string(),
+        credentials: resolved.credentials.credentials,
+        connect_timeout: Duration::from_secs(10),
+        read_timeout,
+        debug: g.debug,
+    })
+}
+
+fn location(a: &JobArgs) -> JobLocation {
+    JobLocation {
+        account_id: a.account_id.clone(),
+        vault: a.vault_name.clone(),
+        job_id: a.job_id.clone(),
+    }
+}
+
+fn describe_job(g: &Global, a: &JobArgs) -> Result<i32, HostError> {
+    let c = client(g, Duration::from_secs(60))?;
+    let (_, raw) = c.describe_job(&location(a)).map_err(|f| f.error)?;
+    println!("{}", serde_json::to_string_pretty(&raw).unwrap_or_default());
+    Ok(exit::OK)
+}
+
+fn inventory(a: &InventoryArgs) -> Result<i32, HostError> {
+    let bytes = std::fs::read(&a.file).map_err(|e| HostError::io(&a.file, e))?;
+    let inv = crate::inventory::parse(&bytes)
+        .map_err(|e| HostError::Usage(format!("{}: {e}", a.file.display())))?;
+    let mut out = std::io::stdout().lock();
+    let written = if a.json {
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&inv.to_json()).unwrap_or_default()
+        )
+    } else {
+        inv.write_table(&mut out)
+    };
+    written.map_err(|e| HostError::io("<stdout>", e))?;
+    Ok(exit::OK)
+}
+
+/// Appends `suffix` to a path's file name.
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+fn get_job_output(g: &Global, a: GetJobOutput) -> Result<i32, HostError> {
+    let c = client(g, Duration::from_secs(a.read_timeout))?;
+    let loc = location(&a.job);
+    let to_stdout = a.outfile.as_os_str() == "-";
+    // Check the output location before spending a request.
+    let target = if to_stdout {
+        std::env::temp_dir().join(format!(
+            "glacier-verify-{}-{}",
+            std::process::id(),
+            sanitize(&loc.job_id)
+        ))
+    } else {
+        a.outfile.clone()
+    };
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        return Err(HostError::Usage(format!(
+            "output directory {} does not exist",
+            dir.display()
+        )));
+    }
+
+    let mut notes = Vec::new();
+    let mut expected = Vec::new();
+    if let Some(d) = a.expected_tree_hash {
+        expected.push(ExpectedHash {
+            digest: d,
+            source: "--expected-tree-hash".into(),
+        });
+    }
+    let (kind, output_len, describe_hash, archive_id) = if a.no_describe_job {
+        notes.push(
+            "DescribeJob skipped (--no-describe-job): checked against the response headers only"
+                .to_string(),
+        );
+        (JobKind::Unknown, None, None, None)
+    } else {
+        let (job, _) = c.describe_job(&loc).map_err(|f| f.error)?;
+        let facts = job.facts().map_err(|e| HostError::Job(e.to_string()))?;
+        notes.extend(facts.notes.iter().cloned());
+        (
+            facts.kind,
+            facts.output_len,
+            facts.output_tree_hash,
+            facts.archive_id,
+        )
+    };
+    if let Some(inv_path) = &a.inventory {
+        let bytes = std::fs::read(inv_path).map_err(|e| HostError::io(inv_path, e))?;
+        let inv = crate::inventory::parse(&bytes)
+            .map_err(|e| HostError::Usage(format!("{}: {e}", inv_path.display())))?;
+        let id = archive_id.as_deref().ok_or_else(|| {
+            HostError::Usage("--inventory needs the job's ArchiveId from DescribeJob (not with --no-describe-job)".into())
+        })?;
+        let entry = inv.find(id).ok_or_else(|| {
+            HostError::Usage(format!(
+                "archive {id} is not in the inventory {}",
+                inv_path.display()
+            ))
+        })?;
+        if a.range.is_some() {
+            return Err(HostError::Usage(
+                "--inventory gives the whole archive's tree hash; it cannot check a --range download".into(),
+            ));
+        }
+        expected.push(ExpectedHash {
+            digest: entry.tree_hash,
+            source: format!("inventory {}", inv_path.display()),
+        });
+    }
+    // DescribeJob's SHA256TreeHash is of the whole output (SPEC §5.1): it
+    // applies only when the whole output is downloaded.
+    if let Some(h) = describe_hash {
+        if a.range.is_none() {
+            expected.push(ExpectedHash {
+                digest: h,
+                source: "DescribeJob SHA256TreeHash".into(),
+            });
+        } else {
+            notes.push("DescribeJob's SHA256TreeHash covers the whole output, not the --range: not compared".into());
+        }
+    }
+    if let (Some(r), Some(len)) = (a.range, output_len) {
+        r.resolve(len).map_err(|e| {
+            HostError::Usage(format!("--range {r}: {e} (the job output is {len} bytes)"))
+        })?;
+    }
+    let plan = Plan {
+        loc,
+        kind,
+        output_len,
+        range: a.range,
+        expected,
+        retry: RetryPolicy {
+            max_attempts: a.max_attempts,
+            base: Duration::from_millis(a.retry_base_ms),
+            cap: Duration::from_secs(20),
+        },
+        parallel: usize::from(a.parallel),
+        part_size: a.part_size,
+    };
+    let part_path = with_suffix(&target, ".part");
+    let journal_path = with_suffix(&target, ".part.journal");
+    let progress = Progress::start(!g.quiet);
+    let result = download::download(&c, &plan, &part_path, &journal_path, &progress.counters());
+    drop(progress);
+    let report_to = |v: serde_json::Value| {
+        let text = serde_json::to_string_pretty(&v).unwrap_or_default();
+        if to_stdout {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
+        }
+    };
+    match result {
+        Ok(outcome) => {
+            finish_output(&part_path, &journal_path, &target)?;
+            if to_stdout {
+                copy_to_stdout(&target)?;
+            }
+            report_to(report(
+                &outcome,
+                &notes,
+                if to_stdout { None } else { Some(&a.outfile) },
+            ));
+            Ok(exit::OK)
+        }
+        Err(e) => {
+            report_to(json!({
+                "verification": {
+                    "verdict": "failed",
+                    "error": {"kind": e.kind(), "message": e.to_string()},
+                    "notes": notes,
+                },
+                "outfile": null,
+                "partialFile": part_path.exists().then(|| part_path.display().to_string()),
+            }));
+            if to_stdout {
+                let _ = std::fs::remove_file(&part_path);
+                let _ = std::fs::remove_file(&journal_path);
+            }
+            Err(e)
+        }
+    }
+}
+
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .take(40)
+        .collect()
+}
+
+/// fsync the verified `.part`, rename it to the output path, fsync the
+/// directory, drop the journal.
+fn finish_output(part: &Path, journal: &Path, target: &Path) -> Result<(), HostError> {
+    let f = File::open(part).map_err(|e| HostError::io(part, e))?;
+    f.sync_all().map_err(|e| HostError::io(part, e))?;
+    std::fs::rename(part, target).map_err(|e| HostError::io(target, e))?;
+    crate::journal::sync_parent(target);
+    let _ = std::fs::remove_file(journal);
+    Ok(())
+}
+
+fn copy_to_stdout(path: &Path) -> Result<(), HostError> {
+    let mut f = File::open(path).map_err(|e| HostError::io(path, e))?;
+    let mut out = std::io::stdout().lock();
+    let r = std::io::copy(&mut f, &mut out).and_then(|_| out.flush());
+    let _ = std::fs::remove_file(path);
+    r.map(|_| ()).map_err(|e| HostError::io("<stdout>", e))
+}
+
+/// The get-job-output report: the AWS CLI's fields plus `verification`.
+fn report(o: &Outcome, notes: &[String], outfile: Option<&Path>) -> serde_json::Value {
+    let mut v = serde_json::to_value(&o.head).unwrap_or_else(|_| json!({}));
+    let mut verification = serde_json::to_value(o).unwrap_or_else(|_| json!({}));
+    if let Some(obj) = verification.as_object_mut() {
+        obj.insert("verdict".into(), json!("verified"));
+        obj.insert("notes".into(), json!(notes));
+    }
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("verification".into(), verification);
+        obj.insert(
+            "outfile".into(),
+            json!(outfile.map(|p| p.display().to_string())),
+        );
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_sizes_must_be_power_of_two_mib() {
+        assert_eq!(parse_part_size("16MiB").unwrap(), 16 << 20);
+        assert_eq!(parse_part_size("1GiB").unwrap(), 1 << 30);
+        assert_eq!(parse_part_size("1048576").unwrap(), 1 << 20);
+        assert!(parse_part_size("3MiB").is_err());
+        assert!(parse_part_size("512KiB").is_err());
+        assert!(parse_part_size("0").is_err());
+        assert!(parse_part_size("16XB").is_err());
+        assert!(parse_part_size("99999999999999TiB").is_err());
+    }
+
+    #[test]
+    fn account_ids() {
+        assert!(parse_account_id("-").is_ok());
+        assert!(parse_account_id("012345678901").is_ok());
+        assert!(parse_account_id("0123-4567-8901").is_err());
+        assert!(parse_account_id("12345").is_err());
+    }
+
+    #[test]
+    fn bad_arguments_are_usage_errors() {
+        for args in [
+            vec![
+                "glacier-verify",
+                "get-job-output",
+                "--vault-name",
+                "v",
+                "--job-id",
+                "j",
+                "--range",
+                "bytes 0-1",
+                "out",
+            ],
+            vec![
+                "glacier-verify",
+                "get-job-output",
+                "--vault-name",
+                "v",
+                "--job-id",
+                "j",
+                "--expected-tree-hash",
+                "abc",
+                "out",
+            ],
+            vec!["glacier-verify", "get-job-output", "--job-id", "j", "out"],
+            vec![
+                "glacier-verify",
+                "get-job-output",
+                "--vault-name",
+                "v",
+                "--job-id",
+                "j",
+                "--parallel",
+                "0",
+                "out",
+            ],
+            vec!["glacier-verify", "frobnicate"],
+        ] {
+            let e = Cli::try_parse_from(&args).unwrap_err();
+            assert!(e.use_stderr(), "{args:?}");
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! A small blocking Glacier client: signed DescribeJob and GetJobOutput
+//! requests over ureq, error bodies parsed by the core, retry decisions.
+
+use std::io::Read;
+use std::time::Duration;
+
+use glacier_verify_core::{
+    HeadBuilder, RangeRequest, ResponseHead, RetryClass, ServiceError, classify,
+};
+use ureq::http::Response;
+
+use crate::credentials::Endpoint;
+use crate::error::HostError;
+use crate::job::JobDescription;
+use crate::sigv4::{self, AmzDate, Credentials, SignableRequest, SigningParams, SigningSettings};
+
+/// `x-amz-glacier-version`, required on every request (SPEC §1).
+pub const GLACIER_VERSION: &str = "2012-06-01";
+
+/// Longest error body read (they are a few hundred bytes).
+const MAX_ERROR_BODY: u64 = 64 * 1024;
+
+/// Where and as whom to talk to Glacier.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// The endpoint (scheme, host, port, base path).
+    pub endpoint: Endpoint,
+    /// Region of the credential scope.
+    pub region: String,
+    /// Signing credentials.
+    pub credentials: Credentials,
+    /// Connect timeout.
+    pub connect_timeout: Duration,
+    /// Longest silence while reading a response (a stalled body is a
+    /// retryable network failure).
+    pub read_timeout: Duration,
+    /// Trace requests and responses on stderr (secrets redacted).
+    pub debug: bool,
+}
+
+/// The three path parameters of a job.
+#[derive(Clone, Debug)]
+pub struct JobLocation {
+    /// 12-digit account id or `-` (SPEC §1).
+    pub account_id: String,
+    /// Vault name.
+    pub vault: String,
+    /// Job id.
+    pub job_id: String,
+}
+
+impl JobLocation {
+    fn path(&self, output: bool) -> String {
+        let mut p = format!(
+            "/{}/vaults/{}/jobs/{}",
+            sigv4::uri_encode(&self.account_id),
+            sigv4::uri_encode(&self.vault),
+            sigv4::uri_encode(&self.job_id)
+        );
+        if output {
+            p.push_str("/output");
+        }
+        p
+    }
+}
+
+/// A failed request, classified for the retry loop.
+#[derive(Debug)]
+pub struct RequestFailure {
+    /// The error to report if no retry follows.
+    pub error: HostError,
+    /// Whether to retry (SPEC §3, §9.5).
+    pub class: RetryClass,
+}
+
+impl RequestFailure {
+    fn network(msg: String) -> Self {
+        RequestFailure {
+            error: HostError::Network(msg),
+            class: RetryClass::Transient,
+        }
+    }
+}
+
+/// A GetJobOutput response whose status was 2xx; the body is still unread.
+pub struct OutputResponse {
+    response: Response<ureq::Body>,
+}
+
+impl OutputResponse {
+    /// The typed head, built by the core from ureq's headers.
+    pub fn head(&self) -> Result<ResponseHead<'_>, glacier_verify_core::Error> {
+        let mut b = HeadBuilder::new(self.response.status().as_u16())?;
+        for (name, value) in self.response.headers() {
+            b.header(name.as_str().as_bytes(), value.as_bytes())?;
+        }
+        b.finish()
+    }
+
+    /// The body as a reader.
+    pub fn body(&mut self) -> impl Read + '_ {
+        self.response.body_mut().as_reader()
+    }
+}
+
+/// Signed requests to one Glacier endpoint.
+pub struct Client {
+    agent: ureq::Agent,
+    config: ClientConfig,
+    host: String,
+    origin: String,
+}
+
+impl Client {
+    /// A client; fails on an endpoint URL it cannot use.
+    pub fn new(config: ClientConfig) -> Result<Self, HostError> {
+        let host = config.endpoint.host_header();
+        let origin = format!("{}://{host}", config.endpoint.scheme().as_str());
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_connect(Some(config.connect_timeout))
+            .timeout_per_read(Some(config.read_timeout))
+            .timeout_recv_response(Some(config.read_timeout))
+            .user_agent(concat!("glacier-verify/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        Ok(Client {
+            agent,
+            config,
+            host,
+            origin,
+        })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    fn send(
+        &self,
+        path: &str,
+        range: Option<&str>,
+    ) -> Result<Response<ureq::Body>, RequestFailure> {
+        let path = &self.config.endpoint.request_path(path);
+        let time = AmzDate::now().map_err(|e| RequestFailure {
+            error: HostError::Usage(format!("system clock: {e}")),
+            class: RetryClass::Fatal,
+        })?;
+        let mut headers: Vec<(&str, &str)> = vec![
+            ("host", &self.host),
+            ("x-amz-glacier-version", GLACIER_VERSION),
+        ];
+        if let Some(r) = range {
+            headers.push(("range", r));
+        }
+        let signed = sigv4::sign(
+            &SignableRequest::new("GET", path, &headers, sigv4::EMPTY_PAYLOAD_SHA256),
+            &SigningParams {
+                credentials: &self.config.credentials,
+                region: &self.config.region,
+                service: "glacier",
+                time,
+                settings: SigningSettings::default(),
+            },
+        )
+        .map_err(|e| RequestFailure {
+            error: HostError::Usage(format!("cannot sign the request: {e}")),
+            class: RetryClass::Fatal,
+        })?;
+        let url = format!("{}{path}", self.origin);
+        let mut req = self.agent.get(&url);
+        let mut trace = Vec::new();
+        for (name, value) in headers
+            .iter()
+            .map(|(n, v)| (*n, *v))
+            .chain(signed.headers.iter().map(|(n, v)| (*n, v.as_str())))
+        {
+            req = req.header(name, value);
+            if self.config.debug {
+                trace.push(format!("> {name}: {}", sigv4::redact(name, value)));
+            }
+        }
+        if self.config.debug {
+            eprintln!("> GET {url}");
+            for line in &trace {
+                eprintln!("{line}");
+            }
+        }
+        let resp = req
+            .call()
+            .map_err(|e| RequestFailure::network(format!("GET {url}: {e}")))?;
+        if self.config.debug {
+            eprintln!("< {}", resp.status());
+            for (n, v) in resp.headers() {
+                eprintln!("< {}: {}", n, String::from_utf8_lossy(v.as_bytes()));
+            }
+        }
+        Ok(resp)
+    }
+
+    /// Turns a non-2xx response into a classified failure, reading the
+    /// error body (SPEC §3).
+    fn failure(mut resp: Response<ureq::Body>) -> RequestFailure {
+        let status = resp.status().as_u16();
+        let request_id = resp
+            .headers()
+            .get("x-amzn-requestid")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_ERROR_BODY)
+            .read_to_vec()
+            .unwrap_or_default();
+        match ServiceError::parse(status, &body) {
+            Ok(error) => RequestFailure {
+                class: error.retry_class(),
+                error: HostError::service(&error, request_id),
+            },
+            Err(_) => RequestFailure {
+                class: classify(status, None),
+                error: HostError::Service {
+                    status,
+                    code: format!("HTTP {status}"),
+                    message: String::from_utf8_lossy(&body)
+                        .chars()
+                        .filter(|c| !c.is_control())
+                        .take(200)
+                        .collect(),
+                    request_id,
+                },
+            },
+        }
+    }
+
+    /// DescribeJob: the parsed fields and the raw JSON.
+    pub fn describe_job(
+        &self,
+        loc: &JobLocation,
+    ) -> Result<(JobDescription, serde_json::Value), RequestFailure> {
+        let mut resp = self.send(&loc.path(false), None)?;
+        if !resp.status().is_success() {
+            return Err(Self::failure(resp));
+        }
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(16 * 1024 * 1024)
+            .read_to_vec()
+            .map_err(|e| RequestFailure::network(format!("reading DescribeJob response: {e}")))?;
+        JobDescription::parse(&body).map_err(|e| RequestFailure {
+            error: HostError::Job(e.to_string()),
+            class: RetryClass::Fatal,
+        })
+    }
+
+    /// GetJobOutput with an optional `Range` (SPEC §1). A non-2xx answer is
+    /// a classified failure; a 2xx one is returned unread.
+    pub fn get_job_output(
+        &self,
+        loc: &JobLocation,
+        range: Option<RangeRequest>,
+    ) -> Result<OutputResponse, RequestFailure> {
+        let range_text = range.map(|r| r.to_string());
+        let resp = self.send(&loc.path(true), range_text.as_deref())?;
+        if !resp.status().is_success() {
+            return Err(Self::failure(resp));
+        }
+        Ok(OutputResponse { response: resp })
+    }
+}
+
+/// Full-jitter exponential backoff: a random wait in `[0, min(cap, base·2^attempt))`.
+pub fn backoff(attempt: u32, base: Duration, cap: Duration) -> Duration {
+    let ceiling = base.saturating_mul(1u32 << attempt.min(20)).min(cap);
+    let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+    if nanos == 0 {
+        return Duration::ZERO;
+    }
+    Duration::from_nanos(jitter() % nanos)
+}
+
+/// A cheap random number (xorshift seeded from the clock and a counter);
+/// jitter needs spread, not secrecy.
+fn jitter() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static STATE: AtomicU64 = AtomicU64::new(0);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0x9e37_79b9_7f4a_7c15);
+    let mut x = STATE.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed) ^ seed;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_stays_under_the_cap() {
+        for attempt in 0..40 {
+            let d = backoff(attempt, Duration::from_millis(100), Duration::from_secs(2));
+            assert!(d < Duration::from_secs(2));
+        }
+        assert_eq!(
+            backoff(3, Duration::ZERO, Duration::from_secs(1)),
+            Duration::ZERO
+        );
+    }
+
+    #[test]
+    fn job_paths_are_encoded() {
+        let loc = JobLocation {
+            account_id: "-".into(),
+            vault: "my vault".into(),
+            job_id: "abc_DEF-1".into(),
+        };
+        assert_eq!(loc.path(true), "/-/vaults/my%20vault/jobs/abc_DEF-1/output");
+    }
+}

@@ -1,0 +1,19 @@
+//! glacier-verify: download Amazon S3 Glacier job output and verify it.
+//!
+//! The core crate (`glacier-verify-core`) makes every decision about the
+//! bytes; this crate moves them: it signs requests (SigV4), talks to
+//! Glacier, retries, resumes, writes files atomically and reports.
+
+pub mod cli;
+pub mod client;
+pub mod credentials;
+pub mod download;
+pub mod error;
+pub mod inventory;
+pub mod job;
+pub mod journal;
+pub mod offline;
+pub mod progress;
+pub mod selftest;
+pub mod sigv4;
+pub mod treehash_cmd;

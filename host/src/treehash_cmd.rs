@@ -1,0 +1,251 @@
+//! `glacier-verify tree-hash`: `sha256sum` for Glacier tree hashes.
+//!
+//! Output lines are `<hex>  <name>`; `--check SUMS` reads such lines back
+//! and prints `<name>: OK` or `<name>: FAILED`, as `sha256sum -c` does.
+//! Files are hashed leaf by leaf on several threads; the core composes the
+//! leaf digests in order ([`TreeHasher::push_subtree`]), so the result is
+//! the same for any thread count.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use glacier_verify_core::{Digest, LEAF_SIZE, TreeHasher, leaf_hash};
+
+use crate::error::{HostError, exit};
+
+/// Leaves hashed per round across the threads (64 MiB): bounds memory to a
+/// leaf buffer per thread plus this many digests.
+const WINDOW_LEAVES: u64 = 64;
+
+/// Runs the command; returns the exit code.
+pub fn run(
+    files: &[PathBuf],
+    check: Option<&Path>,
+    threads: Option<usize>,
+) -> Result<i32, HostError> {
+    let threads = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+        .max(1);
+    if let Some(sums) = check {
+        if !files.is_empty() {
+            return Err(HostError::Usage(
+                "--check takes the list of sums, not files".into(),
+            ));
+        }
+        return check_sums(sums, threads);
+    }
+    let stdin = PathBuf::from("-");
+    let files: Vec<&Path> = if files.is_empty() {
+        vec![&stdin]
+    } else {
+        files.iter().map(PathBuf::as_path).collect()
+    };
+    let mut out = std::io::stdout().lock();
+    let mut failed = false;
+    for f in files {
+        match hash_path(f, threads) {
+            Ok(d) => {
+                writeln!(out, "{d}  {}", f.display()).map_err(|e| HostError::io("<stdout>", e))?
+            }
+            Err(e) => {
+                eprintln!("glacier-verify: {e}");
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed { exit::IO } else { exit::OK })
+}
+
+/// Tree hash of a file (`-` = stdin).
+pub fn hash_path(path: &Path, threads: usize) -> Result<Digest, HostError> {
+    if path.as_os_str() == "-" {
+        return hash_reader(std::io::stdin().lock()).map_err(|e| HostError::io("<stdin>", e));
+    }
+    let file = File::open(path).map_err(|e| HostError::io(path, e))?;
+    let meta = file.metadata().map_err(|e| HostError::io(path, e))?;
+    if !meta.is_file() {
+        // Pipes and devices: one stream.
+        return hash_reader(file).map_err(|e| HostError::io(path, e));
+    }
+    hash_file(&file, meta.len(), threads).map_err(|e| HostError::io(path, e))
+}
+
+/// Streams a reader through one hasher.
+pub fn hash_reader(mut r: impl Read) -> std::io::Result<Digest> {
+    let mut h = TreeHasher::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => return Ok(h.finalize()),
+            Ok(n) => h.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Hashes a regular file of `len` bytes: each round, `threads` workers hash
+/// a contiguous run of leaves of the window each, and the digests are pushed
+/// in order.
+pub fn hash_file(file: &File, len: u64, threads: usize) -> std::io::Result<Digest> {
+    if threads <= 1 || len <= LEAF_SIZE {
+        let mut h = TreeHasher::new();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut pos = 0;
+        while pos < len {
+            let n = (len - pos).min(buf.len() as u64) as usize;
+            file.read_exact_at(&mut buf[..n], pos)?;
+            h.update(&buf[..n]);
+            pos += n as u64;
+        }
+        return Ok(h.finalize());
+    }
+    let leaves = len.div_ceil(LEAF_SIZE);
+    let mut composer = TreeHasher::new();
+    let mut digests = vec![Digest([0; 32]); WINDOW_LEAVES as usize];
+    let mut buffers: Vec<Vec<u8>> = (0..threads)
+        .map(|_| vec![0u8; LEAF_SIZE as usize])
+        .collect();
+    let mut start = 0u64;
+    while start < leaves {
+        let count = (leaves - start).min(WINDOW_LEAVES);
+        let per = count.div_ceil(threads as u64);
+        let window = &mut digests[..count as usize];
+        std::thread::scope(|s| -> std::io::Result<()> {
+            let mut handles = Vec::new();
+            for (chunk_i, (slots, buf)) in window
+                .chunks_mut(per as usize)
+                .zip(buffers.iter_mut())
+                .enumerate()
+            {
+                let first_leaf = start + chunk_i as u64 * per;
+                handles.push(s.spawn(move || -> std::io::Result<()> {
+                    for (k, slot) in slots.iter_mut().enumerate() {
+                        let off = (first_leaf + k as u64) * LEAF_SIZE;
+                        let n = (len - off).min(LEAF_SIZE) as usize;
+                        file.read_exact_at(&mut buf[..n], off)?;
+                        *slot = leaf_hash(&buf[..n]);
+                    }
+                    Ok(())
+                }));
+            }
+            for h in handles {
+                h.join()
+                    .map_err(|_| std::io::Error::other("hashing thread panicked"))??;
+            }
+            Ok(())
+        })?;
+        for (k, d) in window.iter().enumerate() {
+            let leaf = start + k as u64;
+            let leaf_len = (len - leaf * LEAF_SIZE).min(LEAF_SIZE);
+            if leaf + 1 == leaves {
+                return composer
+                    .finish_with(*d, leaf_len)
+                    .map_err(|e| std::io::Error::other(e.to_string()));
+            }
+            composer
+                .push_subtree(*d, leaf_len)
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+        }
+        start += count;
+    }
+    Ok(composer.finalize())
+}
+
+/// `--check`: every line `HASH  NAME` (or `HASH *NAME`).
+fn check_sums(sums: &Path, threads: usize) -> Result<i32, HostError> {
+    let reader: Box<dyn Read> = if sums.as_os_str() == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(File::open(sums).map_err(|e| HostError::io(sums, e))?)
+    };
+    let mut out = std::io::stdout().lock();
+    let (mut bad_format, mut mismatched, mut unreadable, mut checked) = (0u64, 0u64, 0u64, 0u64);
+    for line in BufReader::new(reader).lines() {
+        let line = line.map_err(|e| HostError::io(sums, e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed = line.split_once("  ").or_else(|| line.split_once(" *"));
+        let Some((hex, name)) = parsed else {
+            bad_format += 1;
+            continue;
+        };
+        let Ok(expected) = Digest::from_hex(hex.as_bytes()) else {
+            bad_format += 1;
+            continue;
+        };
+        checked += 1;
+        let status = match hash_path(Path::new(name), threads) {
+            Ok(d) if d == expected => "OK",
+            Ok(_) => {
+                mismatched += 1;
+                "FAILED"
+            }
+            Err(e) => {
+                eprintln!("glacier-verify: {e}");
+                unreadable += 1;
+                "FAILED open or read"
+            }
+        };
+        writeln!(out, "{name}: {status}").map_err(|e| HostError::io("<stdout>", e))?;
+    }
+    if bad_format > 0 {
+        eprintln!("glacier-verify: WARNING: {bad_format} line(s) are improperly formatted");
+    }
+    if unreadable > 0 {
+        eprintln!("glacier-verify: WARNING: {unreadable} listed file(s) could not be read");
+    }
+    if mismatched > 0 {
+        eprintln!("glacier-verify: WARNING: {mismatched} computed checksum(s) did NOT match");
+    }
+    if checked == 0 {
+        return Err(HostError::Usage(format!(
+            "{}: no properly formatted checksum lines found",
+            sums.display()
+        )));
+    }
+    Ok(if mismatched > 0 || unreadable > 0 || bad_format > 0 {
+        exit::VERIFICATION_FAILED
+    } else {
+        exit::OK
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use glacier_verify_core::tree_hash;
+
+    #[test]
+    fn threaded_file_hash_equals_streaming_for_awkward_sizes() {
+        let dir = std::env::temp_dir().join(format!("gv-th-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for len in [
+            0u64,
+            1,
+            LEAF_SIZE - 1,
+            LEAF_SIZE,
+            LEAF_SIZE + 1,
+            5 * LEAF_SIZE + 3,
+            70 * LEAF_SIZE + 9,
+        ] {
+            let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let p = dir.join(format!("f{len}"));
+            std::fs::write(&p, &data).unwrap();
+            let f = File::open(&p).unwrap();
+            let want = tree_hash(&data);
+            for threads in [1, 2, 3, 8] {
+                assert_eq!(
+                    hash_file(&f, len, threads).unwrap(),
+                    want,
+                    "len {len} threads {threads}"
+                );
+            }
+            assert_eq!(hash_reader(&data[..]).unwrap(), want);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
