@@ -1,8 +1,448 @@
-//! `glacier-verify selftest` (being built).
+//! `glacier-verify selftest`: the power-on check an operator runs after
+//! installing or updating a gateway. No AWS account needed.
+//!
+//! 1. Known answers: published tree-hash vectors (SPEC §7), subtree
+//!    composition (§4.2), the Glacier SigV4 example (§1).
+//! 2. A complete parallel download of a generated multi-part archive from
+//!    the built-in loopback endpoint (the `glacier-verify-endpoint` crate,
+//!    the same code the end-to-end tests run against), with SigV4 checked on
+//!    every request and one part corrupted on first delivery: it must be
+//!    caught and fetched again, and the composed hash must match.
+//! 3. A request signed with the wrong secret must be refused.
 
-use crate::error::HostError;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-/// Runs the self-test.
-pub fn run(_size: u64, _quiet: bool) -> Result<i32, HostError> {
-    Err(HostError::Usage("selftest is not built yet".into()))
+use glacier_verify_core::{LEAF_SIZE, TreeHasher, tree_hash};
+use glacier_verify_endpoint::{
+    ArchiveJob, AuthFailure, Config, Endpoint, Fault, FaultRule, Offset, Payload, Request,
+    RequestAuth,
+};
+
+use crate::client::{Client, ClientConfig, JobLocation};
+use crate::credentials::Endpoint as EndpointUrl;
+use crate::download::{self, ExpectedHash, Plan, RetryPolicy};
+use crate::error::{HostError, exit};
+use crate::progress::Counters;
+use crate::sigv4::{
+    self, AmzDate, Credentials, SignableRequest, SigningParams, SigningSettings, VerifyParams,
+};
+
+/// SigV4 checking for the loopback endpoint: every request must be signed
+/// by `credentials` for `region`/`glacier` (SPEC §1), else 403
+/// InvalidSignatureException (or the code [`sigv4::VerifyError`] names).
+pub struct SigV4Auth {
+    /// The only accepted key pair.
+    pub credentials: Credentials,
+    /// Scope region.
+    pub region: String,
+}
+
+impl RequestAuth for SigV4Auth {
+    fn check(&self, req: &Request) -> Result<(), AuthFailure> {
+        let headers: Vec<(&str, &str)> = req
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let signable = SignableRequest {
+            method: req.method(),
+            path: req.path(),
+            query: req.query().unwrap_or(""),
+            headers: &headers,
+            payload_sha256: sigv4::EMPTY_PAYLOAD_SHA256,
+        };
+        let params = VerifyParams::new(&self.region, "glacier", None);
+        sigv4::verify(&signable, &params, |akid| {
+            (akid == self.credentials.access_key_id).then(|| self.credentials.clone())
+        })
+        .map(|_| ())
+        .map_err(|e| AuthFailure::new(e.http_status(), e.error_code(), e.to_string()))
+    }
+}
+
+struct Report {
+    passed: u32,
+    failed: u32,
+}
+
+impl Report {
+    fn check(&mut self, name: &str, result: Result<String, String>) {
+        match result {
+            Ok(detail) => {
+                self.passed += 1;
+                println!(
+                    "  ok    {name}{}",
+                    if detail.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" — {detail}")
+                    }
+                );
+            }
+            Err(why) => {
+                self.failed += 1;
+                println!("  FAIL  {name} — {why}");
+            }
+        }
+    }
+}
+
+fn expect_hash(data: &[u8], hex: &str) -> Result<String, String> {
+    let got = tree_hash(data);
+    if got.matches_hex(hex.as_bytes()) {
+        Ok(String::new())
+    } else {
+        Err(format!("got {got}, want {hex}"))
+    }
+}
+
+fn known_answers(r: &mut Report) {
+    println!("known answers");
+    let a = |n: usize| vec![b'a'; n];
+    let mib = LEAF_SIZE as usize;
+    let vectors: [(&str, Vec<u8>, &str); 9] = [
+        (
+            "empty input",
+            vec![],
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        ),
+        (
+            "'a' x 1024",
+            a(1024),
+            "2edc986847e209b4016e141a6dc8716d3207350f416969382d431539bf292e4a",
+        ),
+        (
+            "'a' x 1 MiB",
+            a(mib),
+            "9bc1b2a288b26af7257a36277ae3816a7d4f16e89c1e7e77d0a5c48bad62b360",
+        ),
+        (
+            "'a' x 2 MiB",
+            a(2 * mib),
+            "560c2c9333c719cb00cfdffee3ba293db17f58743cdd1f7e4055373ae6300afa",
+        ),
+        (
+            "'a' x 4 MiB",
+            a(4 * mib),
+            "9491cb2ed1d4e7cd53215f4017c23ec4ad21d7050a1e6bb636c4f67e8cddb844",
+        ),
+        (
+            "'a' x (4 MiB + 20)",
+            a(4 * mib + 20),
+            "12f3cbd6101b981cde074039f6f728071da8879d6f632de8afc7cdf00661b08f",
+        ),
+        (
+            "'0' x 5.5 MiB",
+            vec![b'0'; 5 * mib + mib / 2],
+            "154e26c78fd74d0c2c9b3cc4644191619dc4f2cd539ae2a74d5fd07957a3ee6a",
+        ),
+        (
+            "'hello world'",
+            b"hello world".to_vec(),
+            "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9",
+        ),
+        (
+            "'Welcome to Amazon Glacier.'",
+            b"Welcome to Amazon Glacier.".to_vec(),
+            "726e392cb4d09924dbad1cc0ba3b00c3643d03d14cb4b823e2f041cff612a628",
+        ),
+    ];
+    for (name, data, hex) in &vectors {
+        r.check(
+            &format!("tree hash of {name} (SPEC §7)"),
+            expect_hash(data, hex),
+        );
+    }
+    // 6.5 MiB of bytes(i % 251): whole and composed from [0,4 MiB) + [4 MiB, end).
+    let data: Vec<u8> = (0..(6 * mib + mib / 2)).map(|i| (i % 251) as u8).collect();
+    r.check(
+        "tree hash of 6.5 MiB bytes(i % 251) (SPEC §7)",
+        expect_hash(
+            &data,
+            "8bcaa7b4b8f991ca140f306627f2c4e84601364cde8e054b6e0924433ca7482f",
+        ),
+    );
+    let composed = (|| {
+        let mut h = TreeHasher::new();
+        h.push_subtree(tree_hash(&data[..4 * mib]), 4 * LEAF_SIZE)
+            .map_err(|e| e.to_string())?;
+        h.finish_with(tree_hash(&data[4 * mib..]), (data.len() - 4 * mib) as u64)
+            .map_err(|e| e.to_string())
+    })();
+    r.check(
+        "composition of 4 MiB + 2.5 MiB part hashes (SPEC §4.2)",
+        match composed {
+            Ok(d) if d == tree_hash(&data) => Ok(String::new()),
+            Ok(d) => Err(format!("composed {d} differs from direct")),
+            Err(e) => Err(e),
+        },
+    );
+    let mut refused = TreeHasher::new();
+    let misaligned = refused
+        .push_subtree(tree_hash(&data[..mib]), LEAF_SIZE)
+        .and_then(|()| refused.push_subtree(tree_hash(&data[mib..3 * mib]), 2 * LEAF_SIZE));
+    r.check(
+        "a misaligned composition (1 MiB then 2 MiB) is refused",
+        if misaligned.is_err() {
+            Ok(String::new())
+        } else {
+            Err("accepted".into())
+        },
+    );
+    r.check("SigV4 Glacier example (SPEC §1)", sigv4_example());
+}
+
+fn sigv4_example() -> Result<String, String> {
+    let creds = Credentials::new(
+        "AKIAIOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        None,
+    );
+    let headers = [
+        ("host", "glacier.us-east-1.amazonaws.com"),
+        ("x-amz-glacier-version", "2012-06-01"),
+    ];
+    let out = sigv4::sign(
+        &SignableRequest::new(
+            "PUT",
+            "/-/vaults/examplevault",
+            &headers,
+            sigv4::EMPTY_PAYLOAD_SHA256,
+        ),
+        &SigningParams {
+            credentials: &creds,
+            region: "us-east-1",
+            service: "glacier",
+            time: AmzDate::parse("20120525T002453Z").map_err(|e| e.to_string())?,
+            settings: SigningSettings::default(),
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let want = "3ce5b2f2fffac9262b4da9256f8d086b4aaf42eba5f111c21681a65a127b7c2a";
+    if out.signature == want {
+        Ok(String::new())
+    } else {
+        Err(format!("signature {} != {want}", out.signature))
+    }
+}
+
+fn client(ep: &Endpoint, creds: Credentials) -> Result<Client, HostError> {
+    Client::new(ClientConfig {
+        endpoint: EndpointUrl::parse(&ep.url()).map_err(|e| HostError::Usage(e.to_string()))?,
+        region: ep.region().to_string(),
+        credentials: creds,
+        connect_timeout: Duration::from_secs(5),
+        read_timeout: Duration::from_secs(20),
+        debug: false,
+    })
+}
+
+fn loopback(r: &mut Report, size: u64, quiet: bool) -> Result<(), HostError> {
+    println!("loopback download");
+    let creds = Credentials::new(
+        "AKIDSELFTEST0000000",
+        "selftest/secret/key/not/a/real/one0000",
+        None,
+    );
+    let ep = Endpoint::start(
+        Config {
+            region: "us-east-1".into(),
+            ..Config::default()
+        }
+        .with_auth(SigV4Auth {
+            credentials: creds.clone(),
+            region: "us-east-1".into(),
+        })
+        .with_max_lifetime(Duration::from_secs(600)),
+    )
+    .map_err(|e| HostError::Network(format!("cannot start the loopback endpoint: {e}")))?;
+    let part_size = 4 * LEAF_SIZE;
+    // An odd tail so the last part is not a power of two.
+    let len = size.max(2 * part_size) + 12_345;
+    let parts = len.div_ceil(part_size);
+    let corrupted_part = 1;
+    let job = ArchiveJob::new(
+        "selftest-vault",
+        "selftest-job",
+        Payload::pattern(len, 0x5e1f_7e57),
+    )
+    .with_description("glacier-verify selftest archive")
+    .with_fault(FaultRule::once_at(
+        corrupted_part * part_size,
+        Fault::FlipBit {
+            at: Offset::InBody(777),
+            bit: 3,
+        },
+    ));
+    ep.add_archive_job(job)
+        .map_err(|e| HostError::Usage(e.to_string()))?;
+    let truth = ep
+        .job_tree_hash("selftest-job")
+        .ok_or_else(|| HostError::Usage("endpoint lost the job".into()))?;
+
+    let dir = std::env::temp_dir().join(format!("glacier-verify-selftest-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| HostError::io(&dir, e))?;
+    let out = dir.join("archive.bin");
+    let c = client(&ep, creds.clone())?;
+    let loc = JobLocation {
+        account_id: "-".into(),
+        vault: "selftest-vault".into(),
+        job_id: "selftest-job".into(),
+    };
+    let (job, _) = c.describe_job(&loc).map_err(|f| f.error)?;
+    let facts = job.facts().map_err(|e| HostError::Job(e.to_string()))?;
+    r.check(
+        "DescribeJob over signed HTTP",
+        match (facts.output_len, facts.output_tree_hash) {
+            (Some(l), Some(h)) if l == len && h == truth => {
+                Ok(format!("{len} bytes, SHA256TreeHash {h}"))
+            }
+            other => Err(format!("unexpected facts {other:?}")),
+        },
+    );
+    let plan = Plan {
+        loc,
+        kind: facts.kind,
+        output_len: facts.output_len,
+        range: None,
+        expected: facts
+            .output_tree_hash
+            .map(|d| ExpectedHash {
+                digest: d,
+                source: "DescribeJob SHA256TreeHash".into(),
+            })
+            .into_iter()
+            .collect(),
+        retry: RetryPolicy {
+            max_attempts: 3,
+            base: Duration::from_millis(10),
+            cap: Duration::from_millis(100),
+        },
+        parallel: 4,
+        part_size: Some(part_size),
+    };
+    let progress = crate::progress::Progress::start(!quiet);
+    let counters: Arc<Counters> = progress.counters();
+    let started = Instant::now();
+    let result = download::download(
+        &c,
+        &plan,
+        &dir.join("archive.bin.part"),
+        &dir.join("archive.bin.part.journal"),
+        &counters,
+    );
+    let elapsed = started.elapsed();
+    drop(progress);
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e) => {
+            r.check("parallel download", Err(e.to_string()));
+            let _ = std::fs::remove_dir_all(&dir);
+            return Ok(());
+        }
+    };
+    let parts_info = outcome.parts.clone().unwrap_or_default();
+    r.check(
+        "parallel download verified end to end",
+        if outcome.level == "header-and-expected-hash" && outcome.computed_tree_hash == truth.to_string() {
+            Ok(format!(
+                "{len} bytes in {parts} parts of {} MiB, {} requests, {:.2} s, composed tree hash {}",
+                part_size >> 20,
+                outcome.requests,
+                elapsed.as_secs_f64(),
+                outcome.computed_tree_hash
+            ))
+        } else {
+            Err(format!("level {}, hash {}", outcome.level, outcome.computed_tree_hash))
+        },
+    );
+    r.check(
+        "every part matched its x-amz-sha256-tree-hash",
+        if parts_info.header_verified == parts {
+            Ok(format!("{parts} of {parts}"))
+        } else {
+            Err(format!("{} of {parts}", parts_info.header_verified))
+        },
+    );
+    let caught = outcome.retries.iter().any(|m| {
+        m.starts_with(&format!("part {corrupted_part} ")) && m.contains("tree hash mismatch")
+    });
+    r.check(
+        "the part corrupted on first delivery was caught and fetched again",
+        if caught && outcome.requests as u64 == parts + 1 {
+            Ok(format!(
+                "part {corrupted_part}: {}",
+                outcome.retries.join("; ")
+            ))
+        } else {
+            Err(format!(
+                "retries {:?}, requests {}",
+                outcome.retries, outcome.requests
+            ))
+        },
+    );
+    // The bytes on disk, read back, have the same tree hash.
+    let part_file = dir.join("archive.bin.part");
+    let on_disk = std::fs::File::open(&part_file)
+        .and_then(|f| crate::treehash_cmd::hash_file(&f, len, 2))
+        .map_err(|e| HostError::io(&part_file, e))?;
+    r.check(
+        "the file on disk has the archive's tree hash",
+        if on_disk == truth {
+            Ok(String::new())
+        } else {
+            Err(format!("{on_disk}"))
+        },
+    );
+    let _ = std::fs::rename(&part_file, &out);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // A wrong secret must be refused.
+    let wrong = client(
+        &ep,
+        Credentials::new(creds.access_key_id.clone(), "wrong-secret", None),
+    )?;
+    let refused = wrong.describe_job(&JobLocation {
+        account_id: "-".into(),
+        vault: "selftest-vault".into(),
+        job_id: "selftest-job".into(),
+    });
+    r.check(
+        "a request signed with the wrong secret is refused",
+        match refused {
+            Err(f) => match &f.error {
+                HostError::Service {
+                    status: 403, code, ..
+                } if code == "InvalidSignatureException" => Ok(format!("403 {code}")),
+                other => Err(format!("refused, but with {other}")),
+            },
+            Ok(_) => Err("accepted".into()),
+        },
+    );
+    ep.shutdown();
+    Ok(())
+}
+
+/// Runs the self-test; exit 0 only when every check passed.
+pub fn run(size: u64, quiet: bool) -> Result<i32, HostError> {
+    println!("glacier-verify {} selftest", env!("CARGO_PKG_VERSION"));
+    let mut r = Report {
+        passed: 0,
+        failed: 0,
+    };
+    known_answers(&mut r);
+    loopback(&mut r, size, quiet)?;
+    println!();
+    if r.failed == 0 {
+        println!("selftest: {} checks passed", r.passed);
+        Ok(exit::OK)
+    } else {
+        println!(
+            "selftest: {} of {} checks FAILED",
+            r.failed,
+            r.passed + r.failed
+        );
+        Ok(exit::VERIFICATION_FAILED)
+    }
 }

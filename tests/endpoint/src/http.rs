@@ -1,0 +1,424 @@
+//! The HTTP/1.1 plumbing: reading and strictly parsing request heads
+//! (bounded size, CRLF line ends, token names, no folding), request
+//! bodies by `Content-Length`, percent-decoding path segments, and the date
+//! formats of responses and DescribeJob.
+
+use std::io::{self, Read};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::auth::Request;
+
+/// Longest request head accepted (request line + headers + blank line).
+pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+
+/// Most header lines accepted.
+pub const MAX_HEADERS: usize = 100;
+
+/// Longest request body accepted (the API's GETs have none).
+pub const MAX_BODY_BYTES: u64 = 1 << 20;
+
+/// Why no request could be read.
+#[derive(Debug)]
+pub(crate) enum ReadError {
+    /// The bytes are not an acceptable HTTP/1.x request: answer 400, close.
+    Bad(&'static str),
+    /// The connection failed or timed out: close without answering.
+    Io,
+}
+
+impl From<io::Error> for ReadError {
+    fn from(_: io::Error) -> Self {
+        ReadError::Io
+    }
+}
+
+/// Reads one request from `stream`. `buf` holds bytes already received and
+/// keeps any that follow the request (pipelining). `Ok(None)` is a clean
+/// end of the connection between requests.
+pub(crate) fn read_request(
+    stream: &mut impl Read,
+    buf: &mut Vec<u8>,
+) -> Result<Option<Request>, ReadError> {
+    let mut chunk = [0u8; 8192];
+    let mut searched: usize = 0;
+    let head_end = loop {
+        // RFC 9112 §2.2: ignore empty lines before a request line.
+        let blank = buf
+            .iter()
+            .take_while(|b| **b == b'\r' || **b == b'\n')
+            .count();
+        if blank > 0 {
+            buf.drain(..blank);
+            searched = 0;
+        }
+        if let Some(pos) = find(&buf[searched.saturating_sub(3)..], b"\r\n\r\n") {
+            break searched.saturating_sub(3) + pos;
+        }
+        searched = buf.len();
+        if buf.len() > MAX_HEAD_BYTES {
+            return Err(ReadError::Bad("request head too large"));
+        }
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return if buf.is_empty() {
+                Ok(None)
+            } else {
+                Err(ReadError::Bad("connection closed inside a request head"))
+            };
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    if head_end + 4 > MAX_HEAD_BYTES {
+        return Err(ReadError::Bad("request head too large"));
+    }
+    let mut req = parse_head(&buf[..head_end + 2])?;
+    buf.drain(..head_end + 4);
+
+    if req.header("transfer-encoding").is_some() {
+        return Err(ReadError::Bad("Transfer-Encoding is not supported"));
+    }
+    let mut length: Option<u64> = None;
+    for v in req.header_values("content-length") {
+        let n = parse_decimal(v).ok_or(ReadError::Bad("invalid Content-Length"))?;
+        if length.is_some_and(|l| l != n) {
+            return Err(ReadError::Bad("conflicting Content-Length headers"));
+        }
+        length = Some(n);
+    }
+    let length = length.unwrap_or(0);
+    if length > MAX_BODY_BYTES {
+        return Err(ReadError::Bad("request body too large"));
+    }
+    let length = length as usize;
+    while buf.len() < length {
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return Err(ReadError::Bad("connection closed inside a request body"));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    req.body = buf.drain(..length).collect();
+    Ok(Some(req))
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// RFC 9110 `tchar`.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Parses a request head: CRLF-terminated lines, without the final blank line.
+pub(crate) fn parse_head(head: &[u8]) -> Result<Request, ReadError> {
+    let mut lines = head.split_inclusive(|b| *b == b'\n').map(|line| {
+        line.strip_suffix(b"\r\n")
+            .ok_or(ReadError::Bad("line not ended by CRLF"))
+    });
+    let request_line = lines.next().ok_or(ReadError::Bad("empty request"))??;
+    let mut parts = request_line.split(|b| *b == b' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(ReadError::Bad("malformed request line"));
+    };
+    if method.is_empty() || !method.iter().all(|b| is_tchar(*b)) {
+        return Err(ReadError::Bad("malformed method"));
+    }
+    if target.is_empty() || !target.iter().all(|b| (0x21..=0x7e).contains(b)) {
+        return Err(ReadError::Bad("malformed request target"));
+    }
+    let version = match version {
+        b"HTTP/1.1" => "HTTP/1.1",
+        b"HTTP/1.0" => "HTTP/1.0",
+        _ => return Err(ReadError::Bad("unsupported HTTP version")),
+    };
+    // Both checked ASCII above.
+    let method = String::from_utf8_lossy(method).into_owned();
+    let target = String::from_utf8_lossy(target).into_owned();
+    let origin = if target.starts_with('/') {
+        target.as_str()
+    } else if let Some(rest) = target
+        .strip_prefix("http://")
+        .or_else(|| target.strip_prefix("https://"))
+    {
+        // absolute-form: drop the authority.
+        rest.find('/').map_or("/", |i| &rest[i..])
+    } else {
+        return Err(ReadError::Bad("unsupported request target form"));
+    };
+    let (path, query) = match origin.split_once('?') {
+        Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
+        None => (origin.to_owned(), None),
+    };
+
+    let mut headers = Vec::new();
+    for line in lines {
+        let line = line?;
+        if headers.len() == MAX_HEADERS {
+            return Err(ReadError::Bad("too many headers"));
+        }
+        if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
+            return Err(ReadError::Bad("obsolete header line folding"));
+        }
+        let colon = line
+            .iter()
+            .position(|b| *b == b':')
+            .ok_or(ReadError::Bad("header line without a colon"))?;
+        let (name, value) = (&line[..colon], &line[colon + 1..]);
+        if name.is_empty() || !name.iter().all(|b| is_tchar(*b)) {
+            return Err(ReadError::Bad("malformed header name"));
+        }
+        if value
+            .iter()
+            .any(|b| (*b < 0x20 && *b != b'\t') || *b == 0x7f)
+        {
+            return Err(ReadError::Bad("control character in a header value"));
+        }
+        let value = std::str::from_utf8(value)
+            .map_err(|_| ReadError::Bad("header value is not UTF-8"))?
+            .trim_matches([' ', '\t']);
+        headers.push((String::from_utf8_lossy(name).into_owned(), value.to_owned()));
+    }
+    let req = Request {
+        method,
+        path,
+        query,
+        version: version.to_owned(),
+        headers,
+        body: Vec::new(),
+    };
+    if req.version == "HTTP/1.1" && req.header_values("host").count() != 1 {
+        return Err(ReadError::Bad(
+            "HTTP/1.1 request needs exactly one Host header",
+        ));
+    }
+    Ok(req)
+}
+
+/// Decimal digits into a `u64` (no sign, no spaces, no overflow).
+pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Decodes `%XX` escapes of one path segment; `None` for a bad escape or
+/// a result that is not UTF-8.
+pub(crate) fn percent_decode(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            let text = std::str::from_utf8(hex).ok()?;
+            out.push(u8::from_str_radix(text, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Days since 1970-01-01 → (year, month 1–12, day 1–31) (H. Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// (days since epoch, seconds of day, milliseconds) of a time.
+fn split_time(t: SystemTime) -> (i64, i64, u32) {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    (secs / 86_400, secs % 86_400, d.subsec_millis())
+}
+
+/// ISO-8601 UTC with milliseconds, as DescribeJob writes dates
+/// (`2012-03-20T17:03:43.221Z`, SPEC §5.1).
+pub fn iso8601(t: SystemTime) -> String {
+    let (days, sod, ms) = split_time(t);
+    let (y, mo, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{ms:03}Z",
+        sod / 3600,
+        sod / 60 % 60,
+        sod % 60
+    )
+}
+
+/// The IMF-fixdate of the `Date` response header (`Sun, 06 Nov 1994 08:49:37 GMT`).
+pub(crate) fn http_date(t: SystemTime) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let (days, sod, _) = split_time(t);
+    let (y, mo, d) = civil_from_days(days);
+    format!(
+        "{}, {d:02} {} {y:04} {:02}:{:02}:{:02} GMT",
+        DAYS[days.rem_euclid(7) as usize],
+        MONTHS[(mo - 1) as usize],
+        sod / 3600,
+        sod / 60 % 60,
+        sod % 60
+    )
+}
+
+/// The reason phrase of a status code.
+pub(crate) fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        206 => "Partial Content",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        416 => "Range Not Satisfiable",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Status",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn parse(text: &str) -> Result<Request, &'static str> {
+        let mut buf = Vec::new();
+        let mut input = text.as_bytes();
+        match read_request(&mut input, &mut buf) {
+            Ok(Some(r)) => Ok(r),
+            Ok(None) => Err("eof"),
+            Err(ReadError::Bad(why)) => Err(why),
+            Err(ReadError::Io) => Err("io"),
+        }
+    }
+
+    #[test]
+    fn parses_a_request() {
+        let r = parse(
+            "\r\nGET /-/vaults/v/jobs/j/output?x=1 HTTP/1.1\r\nHost: h\r\nRange:  bytes=0-9 \r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!(r.method(), "GET");
+        assert_eq!(r.path(), "/-/vaults/v/jobs/j/output");
+        assert_eq!(r.query(), Some("x=1"));
+        assert_eq!(r.header("range"), Some("bytes=0-9"));
+    }
+
+    #[test]
+    fn pipelined_requests_and_bodies() {
+        let text = "POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\nHost: h\r\n\r\n";
+        let mut input = text.as_bytes();
+        let mut buf = Vec::new();
+        let a = read_request(&mut input, &mut buf).unwrap().unwrap();
+        assert_eq!(a.body(), b"abc");
+        let b = read_request(&mut input, &mut buf).unwrap().unwrap();
+        assert_eq!(b.path(), "/b");
+        assert!(read_request(&mut input, &mut buf).unwrap().is_none());
+    }
+
+    #[test]
+    fn rejects_bad_requests() {
+        for bad in [
+            "GET /a HTTP/1.1\r\n\r\n",                                  // no Host
+            "GET  /a HTTP/1.1\r\nHost: h\r\n\r\n",                      // double space
+            "GET /a HTTP/2.0\r\nHost: h\r\n\r\n",                       // version
+            "GET /a HTTP/1.1\nHost: h\r\n\r\n",                         // bare LF
+            "GET /a HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n",            // folding
+            "GET /a HTTP/1.1\r\nHost : h\r\n\r\n",                      // space before colon
+            "GET /a HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n",            // no colon
+            "GET /a HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", // bad length
+            "GET /a HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            "GET /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "GET * HTTP/1.1\r\nHost: h\r\n\r\n",
+            "G(T /a HTTP/1.1\r\nHost: h\r\n\r\n",
+            "GET /a HTTP/1.1\r\nHost: h\r\nX: a\u{1}b\r\n\r\n",
+            "GET /a HTTP/1.1\r\nHost: h\r\n", // EOF inside the head
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+        let huge = format!(
+            "GET /a HTTP/1.1\r\nHost: h\r\nX: {}\r\n\r\n",
+            "a".repeat(20_000)
+        );
+        assert_eq!(parse(&huge).unwrap_err(), "request head too large");
+        let endless = "X".repeat(MAX_HEAD_BYTES + 10);
+        assert_eq!(parse(&endless).unwrap_err(), "request head too large");
+        let many: String = (0..=MAX_HEADERS).map(|i| format!("X{i}: v\r\n")).collect();
+        let many = format!("GET /a HTTP/1.1\r\nHost: h\r\n{many}\r\n");
+        assert_eq!(parse(&many).unwrap_err(), "too many headers");
+    }
+
+    #[test]
+    fn mangled_requests_never_panic() {
+        let valid = b"GET /-/vaults/v/jobs/j/output HTTP/1.1\r\nHost: h\r\nRange: bytes=0-9\r\nContent-Length: 2\r\n\r\nab";
+        let mut state = 0x1234_5678_u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize
+        };
+        for _ in 0..20_000 {
+            let mut req = valid.to_vec();
+            for _ in 0..1 + next() % 4 {
+                let i = next() % req.len();
+                match next() % 4 {
+                    0 => req[i] = (next() % 256) as u8,
+                    1 => {
+                        req.remove(i);
+                    }
+                    2 => req.insert(i, b"\r\n:% -"[next() % 6]),
+                    _ => req.truncate(i),
+                }
+                if req.is_empty() {
+                    break;
+                }
+            }
+            let mut input = req.as_slice();
+            let mut buf = Vec::new();
+            let _ = read_request(&mut input, &mut buf);
+        }
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("a%2Fb%20c").as_deref(), Some("a/b c"));
+        assert_eq!(percent_decode("%zz"), None);
+        assert_eq!(percent_decode("%4"), None);
+        assert_eq!(percent_decode("%FF"), None);
+    }
+
+    #[test]
+    fn dates() {
+        let t = UNIX_EPOCH + Duration::from_millis(1_332_263_023_221);
+        assert_eq!(iso8601(t), "2012-03-20T17:03:43.221Z");
+        let t = UNIX_EPOCH + Duration::from_secs(784_111_777);
+        assert_eq!(http_date(t), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(
+            iso8601(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00.000Z"
+        );
+    }
+}
