@@ -12,7 +12,7 @@ use nom::{
     IResult, Parser,
     bytes::complete::tag,
     character::complete::{char, digit1},
-    combinator::{all_consuming, map_res, opt},
+    combinator::{all_consuming, map, opt},
 };
 
 use crate::Error;
@@ -119,8 +119,12 @@ impl RangeRequest {
             .map(|(_, a, _, b)| (a, b))
             .parse(value)
             .map_err(|_| Error::InvalidRange)?;
+        let first = first.ok_or(Error::RangeOverflow)?;
         match last {
-            Some(last) => Ok(RangeRequest::Closed(ByteRange::new(first, last)?)),
+            Some(last) => Ok(RangeRequest::Closed(ByteRange::new(
+                first,
+                last.ok_or(Error::RangeOverflow)?,
+            )?)),
             None => Ok(RangeRequest::From(first)),
         }
     }
@@ -184,6 +188,9 @@ impl ContentRange {
                 .map(|(_, a, _, b, _, t)| (a, b, t))
                 .parse(value)
                 .map_err(|_| Error::InvalidContentRange)?;
+        let (Some(first), Some(last), Some(total)) = (first, last, total) else {
+            return Err(Error::InvalidContentRange);
+        };
         let range = ByteRange::new(first, last).map_err(|_| Error::InvalidContentRange)?;
         if last >= total {
             return Err(Error::InvalidContentRange);
@@ -205,17 +212,20 @@ pub fn parse_retrieval_byte_range(value: &[u8]) -> Result<ByteRange, Error> {
         .map(|(a, _, b)| (a, b))
         .parse(value)
         .map_err(|_| Error::InvalidRange)?;
-    ByteRange::new(first, last)
+    ByteRange::new(
+        first.ok_or(Error::RangeOverflow)?,
+        last.ok_or(Error::RangeOverflow)?,
+    )
 }
 
-/// Decimal digits into a `u64`; overflow is a parse failure. Leading zeros
-/// are accepted as RFC 9110's `1*DIGIT` allows.
-fn number(input: &[u8]) -> IResult<&[u8], u64> {
-    map_res(digit1, |digits: &[u8]| {
+/// Decimal digits into a `u64`; `None` when the value does not fit in 64
+/// bits, so callers can say [`Error::RangeOverflow`] rather than "malformed".
+/// Leading zeros are accepted as RFC 9110's `1*DIGIT` allows.
+fn number(input: &[u8]) -> IResult<&[u8], Option<u64>> {
+    map(digit1, |digits: &[u8]| {
         digits.iter().try_fold(0u64, |acc, d| {
             acc.checked_mul(10)
                 .and_then(|v| v.checked_add(u64::from(d.wrapping_sub(b'0'))))
-                .ok_or(())
         })
     })
     .parse(input)

@@ -183,7 +183,8 @@ pub struct ServiceError {
     pub status: u16,
     /// Typed code.
     pub code: ErrorCode,
-    /// The code as the service wrote it (after stripping `…#` and `:…`).
+    /// The code as the service wrote it, after stripping a `:…` suffix and
+    /// then a `…#` namespace prefix (smithy-rs order), at most [`MAX_CODE_LEN`] bytes.
     pub code_text: String<MAX_CODE_LEN>,
     /// The message, at most [`MAX_MESSAGE_LEN`] bytes.
     pub message: String<MAX_MESSAGE_LEN>,
@@ -233,8 +234,7 @@ impl ServiceError {
                 if p.peek() == Some(b'"') {
                     match key {
                         "code" | "__type" => {
-                            let mut v: String<MAX_CODE_LEN> = String::new();
-                            p.string(&mut v)?;
+                            let v = p.code()?;
                             if key == "code" {
                                 code = Some(v);
                             } else {
@@ -271,8 +271,7 @@ impl ServiceError {
         if p.pos != body.len() {
             return Err(Error::InvalidErrorBody);
         }
-        let raw = code.or(type_code).ok_or(Error::InvalidErrorBody)?;
-        let code_text = sanitize_code(&raw);
+        let code_text = code.or(type_code).ok_or(Error::InvalidErrorBody)?;
         if code_text.is_empty() {
             return Err(Error::InvalidErrorBody);
         }
@@ -317,19 +316,6 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
-/// smithy-rs `sanitize_error_code`: drop a `…#` namespace prefix and a `:…` suffix.
-fn sanitize_code(raw: &str) -> String<MAX_CODE_LEN> {
-    let after_hash = raw.rsplit('#').next().unwrap_or(raw);
-    let before_colon = after_hash.split(':').next().unwrap_or(after_hash);
-    let mut out = String::new();
-    for c in before_colon.chars() {
-        if out.push(c).is_err() {
-            break;
-        }
-    }
-    out
-}
-
 /// Just enough JSON to read one flat object of strings, skipping the rest.
 struct JsonCursor<'a> {
     s: &'a [u8],
@@ -371,19 +357,52 @@ impl JsonCursor<'_> {
     }
 
     /// Reads a JSON string into `out`, decoding escapes; returns whether it
-    /// had to be cut to fit.
+    /// had to be cut to fit (at a character boundary: nothing after the
+    /// first character that did not fit is kept).
     fn string<const N: usize>(&mut self, out: &mut String<N>) -> Result<bool, Error> {
-        self.expect(b'"')?;
         let mut truncated = false;
-        let mut push = |c: char, truncated: &mut bool| {
-            if !*truncated && out.push(c).is_err() {
-                *truncated = true;
+        self.chars(|c| {
+            if !truncated && out.push(c).is_err() {
+                truncated = true;
             }
-        };
+        })?;
+        Ok(truncated)
+    }
+
+    /// Reads an error code, sanitised as smithy-rs `sanitize_error_code`
+    /// does (SPEC §3), while it streams: a `:…` suffix (a URL, which may
+    /// itself hold a `#`) is cut first, then everything up to the first
+    /// `#` (a namespace). Sanitising as the text arrives means a long
+    /// namespace cannot push the code out of the kept [`MAX_CODE_LEN`] bytes.
+    fn code(&mut self) -> Result<String<MAX_CODE_LEN>, Error> {
+        let mut out: String<MAX_CODE_LEN> = String::new();
+        let mut in_suffix = false;
+        let mut seen_hash = false;
+        let mut full = false;
+        self.chars(|c| match c {
+            _ if in_suffix => {}
+            ':' => in_suffix = true,
+            '#' if !seen_hash => {
+                seen_hash = true;
+                out.clear();
+                full = false;
+            }
+            c => {
+                if !full && out.push(c).is_err() {
+                    full = true;
+                }
+            }
+        })?;
+        Ok(out)
+    }
+
+    /// Reads a JSON string, decoding escapes, and hands each character to `push`.
+    fn chars(&mut self, mut push: impl FnMut(char)) -> Result<(), Error> {
+        self.expect(b'"')?;
         loop {
             let c = self.bump().ok_or(Error::InvalidErrorBody)?;
             match c {
-                b'"' => return Ok(truncated),
+                b'"' => return Ok(()),
                 b'\\' => {
                     let e = self.bump().ok_or(Error::InvalidErrorBody)?;
                     let ch = match e {
@@ -398,10 +417,10 @@ impl JsonCursor<'_> {
                         b'u' => self.unicode_escape()?,
                         _ => return Err(Error::InvalidErrorBody),
                     };
-                    push(ch, &mut truncated);
+                    push(ch);
                 }
                 0x00..=0x1f => return Err(Error::InvalidErrorBody),
-                0x20..=0x7f => push(char::from(c), &mut truncated),
+                0x20..=0x7f => push(char::from(c)),
                 _ => {
                     // A multi-byte UTF-8 sequence: take it whole.
                     let len = match c {
@@ -416,7 +435,7 @@ impl JsonCursor<'_> {
                     let text = core::str::from_utf8(bytes).map_err(|_| Error::InvalidErrorBody)?;
                     self.pos = end;
                     for ch in text.chars() {
-                        push(ch, &mut truncated);
+                        push(ch);
                     }
                 }
             }
@@ -460,10 +479,7 @@ impl JsonCursor<'_> {
         }
         let next = depth.saturating_add(1);
         match self.peek().ok_or(Error::InvalidErrorBody)? {
-            b'"' => {
-                let mut sink: String<0> = String::new();
-                self.string(&mut sink).map(|_| ())
-            }
+            b'"' => self.chars(|_| {}),
             b'{' => {
                 self.pos = self.pos.saturating_add(1);
                 self.ws();
@@ -522,8 +538,7 @@ impl JsonCursor<'_> {
     }
 
     fn skip_value_string(&mut self) -> Result<(), Error> {
-        let mut sink: String<0> = String::new();
-        self.string(&mut sink).map(|_| ())
+        self.chars(|_| {})
     }
 
     fn literal(&mut self, word: &[u8]) -> Result<(), Error> {

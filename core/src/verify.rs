@@ -201,17 +201,21 @@ impl Verifier {
     }
 
     /// A verifier whose tree hash continues `prefix`, the hasher of the
-    /// output's bytes `[0, prefix.bytes())` already held (a resumed
-    /// download). The request must start exactly there. The computed and
-    /// expected hashes then cover prefix + body; the header hash, which is of
-    /// the body alone, is reported [`HeaderHash::NotCompared`].
+    /// `prefix.bytes()` bytes of the download already held, which end
+    /// exactly where this request starts (a resumed download). For a
+    /// download of the whole output the request must start at
+    /// `prefix.bytes()`; for a download of a range starting at `s`, at
+    /// `s + prefix.bytes()` — so the request may not start before
+    /// `prefix.bytes()`. The computed and expected hashes then cover
+    /// prefix + body; the header hash, which is of the body alone, is
+    /// reported [`HeaderHash::NotCompared`].
     pub fn continuing(expect: Expectation, prefix: TreeHasher) -> Result<Self, Error> {
         let prefix_len = prefix.bytes();
-        let starts_there = match expect.range {
-            Some(r) => r.first() == prefix_len,
+        let possible = match expect.range {
+            Some(r) => r.first() >= prefix_len,
             None => prefix_len == 0,
         };
-        if !starts_there {
+        if !possible {
             return Err(Error::InvalidExpectation);
         }
         Self::with_hasher(expect, prefix, prefix_len)
@@ -281,12 +285,19 @@ impl Verifier {
                 (Some(cr.range), expected_len.unwrap_or(cr.total), mismatch)
             }
             200 => {
-                // The whole output. Fine only if that is what was asked for.
+                // The whole output. Fine only if that is what was asked for:
+                // with a known output length E, only for bytes=0-(E-1)
+                // (SPEC §9.2) — a 200 of any length to a smaller range means
+                // the server ignored `Range`; with E unknown, the request must
+                // start at 0 and a closed one end where this body ends.
                 let whole = ByteRange::whole(content_length);
-                let covers_request = match self.expect.range {
-                    None => true,
-                    Some(RangeRequest::From(first)) => first == 0,
-                    Some(RangeRequest::Closed(r)) => {
+                let covers_request = match (self.expect.range, expected_len) {
+                    (None, _) => true,
+                    (Some(_), Some(e)) => {
+                        self.requested.is_some() && self.requested == ByteRange::whole(e)
+                    }
+                    (Some(RangeRequest::From(first)), None) => first == 0,
+                    (Some(RangeRequest::Closed(r)), None) => {
                         r.first() == 0 && whole.is_some_and(|w| w.last() == r.last())
                     }
                 };
