@@ -173,6 +173,10 @@ struct SelftestArgs {
     /// Size of the generated archive in MiB.
     #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u64).range(1..=65536))]
     size_mib: u64,
+    /// Only serve the loopback endpoint (a generated archive job, SigV4 checked) for SECONDS,
+    /// printing how to reach it: for manual tests and benchmarks.
+    #[arg(long, value_name = "SECONDS", hide = true)]
+    serve: Option<u64>,
 }
 
 fn parse_range(s: &str) -> Result<RangeRequest, String> {
@@ -233,7 +237,10 @@ pub fn run(cli: Cli) -> i32 {
             a.expected_tree_hash,
         ),
         Command::Inventory(a) => inventory(&a),
-        Command::Selftest(a) => crate::selftest::run(a.size_mib << 20, g.quiet),
+        Command::Selftest(a) => match a.serve {
+            Some(secs) => crate::selftest::serve(a.size_mib << 20, Duration::from_secs(secs)),
+            None => crate::selftest::run(a.size_mib << 20, g.quiet),
+        },
     };
     match result {
         Ok(code) => code,

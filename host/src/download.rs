@@ -454,7 +454,17 @@ pub fn download_stream(
                 };
                 retry_or_fail(f, attempt, &plan.retry, &mut retries)?;
             }
-            Err(e @ CoreError::TreeHashMismatch { .. }) if attempt < plan.retry.max_attempts => {
+            // A body that matched its own x-amz-sha256-tree-hash (a fresh
+            // stream with the header present: the header is compared first)
+            // is what Glacier holds; a mismatch with an expected hash
+            // (DescribeJob, inventory, --expected-tree-hash) cannot change
+            // on a second download, so fail at once as parts mode does.
+            Err(e @ CoreError::TreeHashMismatch { source, .. })
+                if attempt < plan.retry.max_attempts
+                    && !(source == HashSource::Expected
+                        && written == 0
+                        && whole_header.is_some()) =>
+            {
                 // mt-aws-glacier#115: mismatches can be transient. We cannot
                 // tell which bytes were bad, so start over.
                 retries.push(format!(
@@ -519,6 +529,9 @@ struct PartDone {
     index: u64,
     hash: Digest,
     header_matched: bool,
+    /// `x-amz-sha256-tree-hash` was absent although SPEC §2.3 promises it;
+    /// the part is checked only through the composed hash (SPEC §9.3).
+    header_missing: bool,
     head: HeadInfo,
     bytes: u64,
 }
@@ -618,12 +631,28 @@ fn fetch_part(
             })?;
             continue;
         }
+        // The part's own hash, for when its header is missing (below).
+        let hasher = verifier.hasher().clone();
         match verifier.finish() {
             Ok(v) => {
                 return Ok(PartDone {
                     index,
                     hash: v.tree_hash,
                     header_matched: matches!(v.header, HeaderHash::Matched(_)),
+                    header_missing: false,
+                    head: head_info,
+                    bytes: received,
+                });
+            }
+            // SPEC §9.3: a missing header passes when the whole output's
+            // expected hash matches; the part hashes are composed and
+            // compared with it once every part is in.
+            Err(CoreError::TreeHashHeaderMissing) if !plan.expected.is_empty() => {
+                return Ok(PartDone {
+                    index,
+                    hash: hasher.finalize(),
+                    header_matched: false,
+                    header_missing: true,
                     head: head_info,
                     bytes: received,
                 });
@@ -786,6 +815,7 @@ fn download_parts(
     let mut head = HeadInfo::default();
     let mut bytes_fetched = 0;
     let fetched = done.len() as u64;
+    let header_missing = done.iter().filter(|d| d.header_missing).count();
     for d in done {
         if d.index == 0 || head.status == 0 {
             head = d.head.clone();
@@ -814,6 +844,11 @@ fn download_parts(
     let mut comparisons_out = Vec::new();
     for e in &plan.expected {
         if e.digest != whole {
+            if header_verified < parts {
+                // Some parts were checked by nothing but this composed hash:
+                // the journal must not offer them to a rerun.
+                let _ = std::fs::remove_file(journal_path);
+            }
             return Err(HostError::Verification(CoreError::TreeHashMismatch {
                 source: HashSource::Expected,
                 computed: whole,
@@ -837,6 +872,11 @@ fn download_parts(
     if !all_headers && header_verified > 0 {
         warnings.push(format!(
             "only {header_verified} of {parts} parts carried x-amz-sha256-tree-hash"
+        ));
+    }
+    if header_missing > 0 {
+        warnings.push(format!(
+            "x-amz-sha256-tree-hash was missing on {header_missing} of {parts} parts although the ranges are tree-hash aligned (SPEC §2.3); they were verified only through the composed tree hash"
         ));
     }
     if level == "size-only" {

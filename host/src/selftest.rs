@@ -424,6 +424,56 @@ fn loopback(r: &mut Report, size: u64, quiet: bool) -> Result<(), HostError> {
     Ok(())
 }
 
+/// Key pair the loopback endpoint accepts.
+fn loopback_credentials() -> Credentials {
+    Credentials::new(
+        "AKIDSELFTEST0000000",
+        "selftest/secret/key/not/a/real/one0000",
+        None,
+    )
+}
+
+fn start_loopback(lifetime: Duration) -> Result<Endpoint, HostError> {
+    Endpoint::start(
+        Config {
+            region: "us-east-1".into(),
+            ..Config::default()
+        }
+        .with_auth(SigV4Auth {
+            credentials: loopback_credentials(),
+            region: "us-east-1".into(),
+        })
+        .with_max_lifetime(lifetime),
+    )
+    .map_err(|e| HostError::Network(format!("cannot start the loopback endpoint: {e}")))
+}
+
+/// Serves the loopback endpoint with one generated archive job of `size`
+/// bytes for `lifetime`, for manual tests and benchmarks.
+pub fn serve(size: u64, lifetime: Duration) -> Result<i32, HostError> {
+    let ep = start_loopback(lifetime)?;
+    let job = ArchiveJob::new(
+        "selftest-vault",
+        "selftest-job",
+        Payload::pattern(size, 0x5e1f_7e57),
+    );
+    ep.add_archive_job(job)
+        .map_err(|e| HostError::Usage(e.to_string()))?;
+    ep.warm_up();
+    let creds = loopback_credentials();
+    println!(
+        "AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY={} AWS_REGION=us-east-1 glacier-verify --endpoint-url {} get-job-output --vault-name selftest-vault --job-id selftest-job OUTFILE",
+        creds.access_key_id,
+        creds.secret_access_key,
+        ep.url()
+    );
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    while !ep.is_stopped() {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Ok(exit::OK)
+}
+
 /// Runs the self-test; exit 0 only when every check passed.
 pub fn run(size: u64, quiet: bool) -> Result<i32, HostError> {
     println!("glacier-verify {} selftest", env!("CARGO_PKG_VERSION"));
