@@ -55,8 +55,15 @@ const MAX_LEAVES: u64 = (1 << MAX_DEPTH) - 1;
 /// assert_eq!(a.to_hex().as_str(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Digest(pub [u8; 32]);
+
+/// Logged as hex, like `Display` (a derived impl would print 32 decimals).
+#[cfg(feature = "defmt")]
+impl defmt::Format for Digest {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "{=str}", self.to_hex().as_str());
+    }
+}
 
 /// Lowercase hex text of a [`Digest`], held inline (no allocation).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -371,6 +378,13 @@ impl TreeHasher {
 
     /// The tree hash of everything fed so far.
     pub fn finalize(mut self) -> Digest {
+        self.root()
+    }
+
+    /// [`finalize`](Self::finalize) in place, for callers that drop the
+    /// hasher afterwards: a by-value call would first copy the 1.5 KB state
+    /// on the stack, which a gateway's stack budget feels.
+    pub(crate) fn root(&mut self) -> Digest {
         if self.leaf_fill == 0 && self.leaves != 0 {
             // Input ended on a leaf boundary: the last leaf is on the stack.
             let Some(last) = self.pop() else {

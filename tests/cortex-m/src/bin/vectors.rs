@@ -1,0 +1,137 @@
+//! SPEC §7 tree-hash vectors on the device: every input is generated in
+//! firmware and fed in odd-sized chunks; then multi-part composition
+//! (`push_subtree` / `finish_with` of part hashes == hashing every byte).
+#![no_std]
+#![no_main]
+
+use cortex_m_rt::entry;
+use cortex_m_semihosting::{debug, hprintln};
+use glacier_verify_core::{Error, LEAF_SIZE, TreeHasher, combine, leaf_hash};
+use glacier_verify_cortex_m::{
+    MIB, PAT_2_4, PAT_4_END, PAT_LEN, PAT_WHOLE, Segment, VECTORS, digest, hash_segments,
+    paint_stack, stack_peak,
+};
+use panic_semihosting as _;
+
+/// Prime-sized pieces: they straddle every leaf boundary.
+const CHUNK: usize = 509;
+
+struct Tally {
+    pass: u32,
+    fail: u32,
+}
+
+impl Tally {
+    fn check(&mut self, name: &str, ok: bool) {
+        if ok {
+            self.pass += 1;
+        } else {
+            self.fail += 1;
+        }
+        hprintln!("{} {}", if ok { "PASS" } else { "FAIL" }, name);
+    }
+}
+
+#[entry]
+fn main() -> ! {
+    paint_stack();
+    let mut t = Tally { pass: 0, fail: 0 };
+    let mut buf = [0u8; CHUNK];
+
+    hprintln!(
+        "SPEC 7 tree-hash vectors ({} of them), {}-byte pieces",
+        VECTORS.len(),
+        CHUNK
+    );
+    for v in VECTORS {
+        let got = hash_segments(v.input, &mut buf);
+        let ok = got == digest(v.hash);
+        if !ok {
+            hprintln!("     got {} want {}", got, v.hash);
+        }
+        t.check(v.name, ok);
+    }
+
+    t.check(
+        "leaf_hash('hello world') == SPEC",
+        leaf_hash(b"hello world")
+            == digest("b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"),
+    );
+
+    hprintln!("composition of the 6.5 MiB i%251 output");
+    let part = |start: u64, len: u64, buf: &mut [u8]| {
+        hash_segments(&[Segment::Mod251 { start, len }], buf)
+    };
+    let p01 = part(0, 2 * MIB, &mut buf);
+    let p23 = part(2 * MIB, 2 * MIB, &mut buf);
+    let p4e = part(4 * MIB, PAT_LEN - 4 * MIB, &mut buf);
+    let whole = digest(PAT_WHOLE);
+    t.check("part [2MiB,4MiB) == SPEC", p23 == digest(PAT_2_4));
+    t.check("part [4MiB,end) == SPEC", p4e == digest(PAT_4_END));
+    let mut h = TreeHasher::new();
+    let composed = h
+        .push_subtree(p01, 2 * LEAF_SIZE)
+        .and_then(|_| h.push_subtree(p23, 2 * LEAF_SIZE))
+        .and_then(|_| h.finish_with(p4e, PAT_LEN - 4 * LEAF_SIZE));
+    t.check(
+        "push_subtree(2M)+push_subtree(2M)+finish_with(2.5M) == whole",
+        composed == Ok(whole),
+    );
+    t.check(
+        "combine(th[0,4M), th[4M,end)) == whole",
+        combine(&combine(&p01, &p23), &p4e) == whole,
+    );
+
+    // Leaf by leaf: 6 whole leaves pushed, the half leaf last.
+    let mut h = TreeHasher::new();
+    let mut ok = true;
+    for i in 0..6 {
+        let d = part(i * MIB, MIB, &mut buf);
+        ok &= h.push_subtree(d, LEAF_SIZE).is_ok();
+    }
+    let last = part(6 * MIB, MIB / 2, &mut buf);
+    t.check(
+        "6 x push_subtree(1M) + finish_with(0.5M) == whole",
+        ok && h.finish_with(last, MIB / 2) == Ok(whole),
+    );
+
+    // Bytes then subtrees: hash [0,4M) as bytes, push nothing, finish with the tail.
+    let mut h = TreeHasher::new();
+    let mut g = glacier_verify_cortex_m::Gen::new(&[Segment::Mod251 {
+        start: 0,
+        len: 4 * MIB,
+    }]);
+    loop {
+        let n = g.fill(&mut buf);
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    t.check(
+        "update(4M bytes) + finish_with(th[4M,end)) == whole",
+        h.finish_with(p4e, PAT_LEN - 4 * MIB) == Ok(whole),
+    );
+
+    // Misaligned composition is refused, not silently wrong.
+    let mut h = TreeHasher::new();
+    let r = h
+        .push_subtree(p01, LEAF_SIZE)
+        .and_then(|_| h.push_subtree(p23, 2 * LEAF_SIZE));
+    t.check(
+        "push_subtree(1M) then (2M) -> SubtreeMisaligned",
+        r == Err(Error::SubtreeMisaligned),
+    );
+
+    match stack_peak() {
+        Some(p) => hprintln!("STACK_PEAK_BYTES={}", p),
+        None => t.check("stack measurement", false),
+    }
+    hprintln!("RESULT: {} passed, {} failed", t.pass, t.fail);
+    debug::exit(if t.fail == 0 {
+        debug::EXIT_SUCCESS
+    } else {
+        debug::EXIT_FAILURE
+    });
+    loop {}
+}
