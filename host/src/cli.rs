@@ -335,6 +335,11 @@ fn get_job_output(g: &Global, a: GetJobOutput) -> Result<i32, HostError> {
         )));
     }
 
+    let retry = RetryPolicy {
+        max_attempts: a.max_attempts,
+        base: Duration::from_millis(a.retry_base_ms),
+        cap: Duration::from_secs(20),
+    };
     let mut notes = Vec::new();
     let mut expected = Vec::new();
     if let Some(d) = a.expected_tree_hash {
@@ -350,8 +355,10 @@ fn get_job_output(g: &Global, a: GetJobOutput) -> Result<i32, HostError> {
         );
         (JobKind::Unknown, None, None, None)
     } else {
-        let (job, _) = c.describe_job(&loc).map_err(|f| f.error)?;
-        let facts = job.facts().map_err(|e| HostError::Job(e.to_string()))?;
+        // A failure here still gets its report, like one in the download.
+        let facts = describe_with_retry(&c, &loc, &retry)
+            .and_then(|job| job.facts().map_err(|e| HostError::Job(e.to_string())))
+            .inspect_err(|e| emit_report(&failure_report(e, &notes, None), to_stdout))?;
         notes.extend(facts.notes.iter().cloned());
         (
             facts.kind,
@@ -377,6 +384,16 @@ fn get_job_output(g: &Global, a: GetJobOutput) -> Result<i32, HostError> {
             return Err(HostError::Usage(
                 "--inventory gives the whole archive's tree hash; it cannot check a --range download".into(),
             ));
+        }
+        if let JobKind::Archive {
+            archive_size,
+            retrieval,
+        } = kind
+            && glacier_verify_core::ByteRange::whole(archive_size) != Some(retrieval)
+        {
+            return Err(HostError::Usage(format!(
+                "--inventory gives the whole archive's tree hash; this job retrieved only bytes {retrieval} of {archive_size}"
+            )));
         }
         expected.push(ExpectedHash {
             digest: entry.tree_hash,
@@ -406,11 +423,7 @@ fn get_job_output(g: &Global, a: GetJobOutput) -> Result<i32, HostError> {
         output_len,
         range: a.range,
         expected,
-        retry: RetryPolicy {
-            max_attempts: a.max_attempts,
-            base: Duration::from_millis(a.retry_base_ms),
-            cap: Duration::from_secs(20),
-        },
+        retry,
         parallel: usize::from(a.parallel),
         part_size: a.part_size,
     };
@@ -419,14 +432,7 @@ fn get_job_output(g: &Global, a: GetJobOutput) -> Result<i32, HostError> {
     let progress = Progress::start(!g.quiet);
     let result = download::download(&c, &plan, &part_path, &journal_path, &progress.counters());
     drop(progress);
-    let report_to = |v: serde_json::Value| {
-        let text = serde_json::to_string_pretty(&v).unwrap_or_default();
-        if to_stdout {
-            eprintln!("{text}");
-        } else {
-            println!("{text}");
-        }
-    };
+    let report_to = |v: serde_json::Value| emit_report(&v, to_stdout);
     match result {
         Ok(outcome) => {
             finish_output(&part_path, &journal_path, &target)?;
@@ -441,21 +447,63 @@ fn get_job_output(g: &Global, a: GetJobOutput) -> Result<i32, HostError> {
             Ok(exit::OK)
         }
         Err(e) => {
-            report_to(json!({
-                "verification": {
-                    "verdict": "failed",
-                    "error": {"kind": e.kind(), "message": e.to_string()},
-                    "notes": notes,
-                },
-                "outfile": null,
-                "partialFile": part_path.exists().then(|| part_path.display().to_string()),
-            }));
+            report_to(failure_report(
+                &e,
+                &notes,
+                part_path.exists().then_some(part_path.as_path()),
+            ));
             if to_stdout {
                 let _ = std::fs::remove_file(&part_path);
                 let _ = std::fs::remove_file(&journal_path);
             }
             Err(e)
         }
+    }
+}
+
+/// DescribeJob, retried like GetJobOutput requests (SPEC §9.5: 5xx,
+/// 408, throttling and transport failures; never 400/403/404).
+fn describe_with_retry(
+    c: &Client,
+    loc: &JobLocation,
+    retry: &RetryPolicy,
+) -> Result<crate::job::JobDescription, HostError> {
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        match c.describe_job(loc) {
+            Ok((job, _)) => return Ok(job),
+            Err(f)
+                if f.class != glacier_verify_core::RetryClass::Fatal
+                    && attempt < retry.max_attempts =>
+            {
+                std::thread::sleep(crate::client::backoff(attempt, retry.base, retry.cap));
+            }
+            Err(f) => return Err(f.error),
+        }
+    }
+}
+
+/// The get-job-output report of a failure.
+fn failure_report(e: &HostError, notes: &[String], partial: Option<&Path>) -> serde_json::Value {
+    json!({
+        "verification": {
+            "verdict": "failed",
+            "error": {"kind": e.kind(), "message": e.to_string()},
+            "notes": notes,
+        },
+        "outfile": null,
+        "partialFile": partial.map(|p| p.display().to_string()),
+    })
+}
+
+/// Prints a report: on stdout, or on stderr when stdout carries the data.
+fn emit_report(v: &serde_json::Value, to_stdout: bool) {
+    let text = serde_json::to_string_pretty(v).unwrap_or_default();
+    if to_stdout {
+        eprintln!("{text}");
+    } else {
+        println!("{text}");
     }
 }
 

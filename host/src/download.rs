@@ -221,6 +221,15 @@ fn open_rw(path: &Path) -> Result<File, HostError> {
         .map_err(|e| HostError::io(path, e))
 }
 
+/// A mismatch with an expected hash, naming where that hash came from
+/// (DescribeJob, an inventory, the command line).
+fn expected_mismatch(computed: Digest, e: &ExpectedHash) -> HostError {
+    HostError::VerificationText(format!(
+        "tree hash mismatch: computed {computed}, expected tree hash {} (from {})",
+        e.digest, e.source
+    ))
+}
+
 /// The comparisons a verdict records, and the extra expected hashes the
 /// verifier did not see (compared here).
 fn comparisons(
@@ -246,11 +255,7 @@ fn comparisons(
             continue;
         }
         if e.digest != verified.tree_hash {
-            return Err(HostError::Verification(CoreError::TreeHashMismatch {
-                source: HashSource::Expected,
-                computed: verified.tree_hash,
-                expected: e.digest,
-            }));
+            return Err(expected_mismatch(verified.tree_hash, e));
         }
         out.push(Comparison {
             with: e.source.clone(),
@@ -472,6 +477,13 @@ pub fn download_stream(
                 ));
                 checkpoint = None;
                 plan.retry.pause(attempt);
+            }
+            Err(CoreError::TreeHashMismatch {
+                source: HashSource::Expected,
+                computed,
+                expected,
+            }) if plan.expected.first().is_some_and(|e| e.digest == expected) => {
+                return Err(expected_mismatch(computed, &plan.expected[0]));
             }
             Err(e) => return Err(e.into()),
         }
@@ -849,11 +861,7 @@ fn download_parts(
                 // the journal must not offer them to a rerun.
                 let _ = std::fs::remove_file(journal_path);
             }
-            return Err(HostError::Verification(CoreError::TreeHashMismatch {
-                source: HashSource::Expected,
-                computed: whole,
-                expected: e.digest,
-            }));
+            return Err(expected_mismatch(whole, e));
         }
         comparisons_out.push(Comparison {
             with: format!("{} (composed from {parts} part hashes)", e.source),

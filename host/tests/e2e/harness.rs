@@ -13,9 +13,7 @@ use std::time::{Duration, Instant};
 
 use glacier_verify::selftest::SigV4Auth;
 use glacier_verify::sigv4::Credentials;
-use glacier_verify_endpoint::{
-    ArchiveJob, Config, Endpoint, Operation, Payload, ServedRequest,
-};
+use glacier_verify_endpoint::{ArchiveJob, Config, Endpoint, Operation, Payload, ServedRequest};
 use serde_json::Value;
 
 /// The built binary under test.
@@ -66,12 +64,8 @@ impl Harness {
             .with_max_lifetime(Duration::from_secs(300)),
         )
         .expect("start the loopback endpoint");
-        Harness {
-            ep,
-            dir,
-            home,
-            tmp,
-        }
+        ep.add_vault(VAULT);
+        Harness { ep, dir, home, tmp }
     }
 
     /// A path in the test's directory.
