@@ -417,6 +417,12 @@ fn get_job_output(g: &Global, a: GetJobOutput) -> Result<i32, HostError> {
             HostError::Usage(format!("--range {r}: {e} (the job output is {len} bytes)"))
         })?;
     }
+    if a.part_size.is_some() && (a.range.is_some() || output_len.is_none()) {
+        notes.push(
+            "--part-size ignored: parts need the whole output's length from DescribeJob and no --range; downloaded as one stream"
+                .into(),
+        );
+    }
     let plan = Plan {
         loc,
         kind,
@@ -430,7 +436,15 @@ fn get_job_output(g: &Global, a: GetJobOutput) -> Result<i32, HostError> {
     let part_path = with_suffix(&target, ".part");
     let journal_path = with_suffix(&target, ".part.journal");
     let progress = Progress::start(!g.quiet);
-    let result = download::download(&c, &plan, &part_path, &journal_path, &progress.counters());
+    let log = download::Log::default();
+    let result = download::download(
+        &c,
+        &plan,
+        &part_path,
+        &journal_path,
+        &progress.counters(),
+        &log,
+    );
     drop(progress);
     let report_to = |v: serde_json::Value| emit_report(&v, to_stdout);
     match result {
@@ -447,11 +461,19 @@ fn get_job_output(g: &Global, a: GetJobOutput) -> Result<i32, HostError> {
             Ok(exit::OK)
         }
         Err(e) => {
-            report_to(failure_report(
+            // A .part that never received a byte (and no journal) is noise.
+            let empty = std::fs::metadata(&part_path).is_ok_and(|m| m.len() == 0);
+            if empty && !journal_path.exists() {
+                let _ = std::fs::remove_file(&part_path);
+            }
+            let mut r = failure_report(
                 &e,
                 &notes,
                 part_path.exists().then_some(part_path.as_path()),
-            ));
+            );
+            r["verification"]["requests"] = json!(log.requests());
+            r["verification"]["retries"] = json!(log.retries());
+            report_to(r);
             if to_stdout {
                 let _ = std::fs::remove_file(&part_path);
                 let _ = std::fs::remove_file(&journal_path);

@@ -9,7 +9,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -26,6 +26,40 @@ use crate::progress::Counters;
 
 /// Read buffer for response bodies.
 const BUF_LEN: usize = 256 * 1024;
+
+/// Requests made and why some were repeated: kept outside the result so
+/// that a failed download's report can say what was tried too.
+#[derive(Debug, Default)]
+pub struct Log {
+    requests: AtomicU32,
+    retries: Mutex<Vec<String>>,
+}
+
+impl Log {
+    fn request(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn retry(&self, why: String) {
+        self.retries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(why);
+    }
+
+    /// GetJobOutput requests made so far.
+    pub fn requests(&self) -> u32 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Why requests were repeated, in order.
+    pub fn retries(&self) -> Vec<String> {
+        self.retries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
 
 /// How often and how patiently to retry (SPEC §3, §9.5).
 #[derive(Clone, Copy, Debug)]
@@ -184,6 +218,7 @@ pub fn download(
     part_path: &Path,
     journal_path: &Path,
     counters: &Arc<Counters>,
+    log: &Log,
 ) -> Result<Outcome, HostError> {
     if let (None, Some(len)) = (plan.range, plan.output_len) {
         let part_size = plan.part_size.unwrap_or_else(|| default_part_size(len));
@@ -196,11 +231,12 @@ pub fn download(
                 part_path,
                 journal_path,
                 counters,
+                log,
             )? {
                 PartsResult::Done(outcome) => return Ok(*outcome),
                 PartsResult::RangeIgnored(note) => {
                     let _ = std::fs::remove_file(journal_path);
-                    let mut outcome = download_stream(client, plan, part_path, counters)?;
+                    let mut outcome = download_stream(client, plan, part_path, counters, log)?;
                     outcome.warnings.insert(0, note);
                     return Ok(outcome);
                 }
@@ -208,7 +244,7 @@ pub fn download(
         }
     }
     let _ = std::fs::remove_file(journal_path);
-    download_stream(client, plan, part_path, counters)
+    download_stream(client, plan, part_path, counters, log)
 }
 
 fn open_rw(path: &Path) -> Result<File, HostError> {
@@ -270,14 +306,32 @@ fn retry_or_fail(
     failure: RequestFailure,
     attempt: u32,
     policy: &RetryPolicy,
-    log: &mut Vec<String>,
+    log: &Log,
 ) -> Result<(), HostError> {
     if failure.class != RetryClass::Fatal && attempt < policy.max_attempts {
-        log.push(format!("attempt {attempt}: {}", failure.error));
+        log.retry(format!("attempt {attempt}: {}", failure.error));
         policy.pause(attempt);
         Ok(())
     } else {
         Err(failure.error)
+    }
+}
+
+/// Reads a response body to its end through `buf`, handing each piece to
+/// `sink`. Returns why the body was cut off, if a read failed: that is a
+/// transport failure to retry, unlike an error from `sink`.
+fn pump<E>(
+    body: &mut impl Read,
+    buf: &mut [u8],
+    mut sink: impl FnMut(&[u8]) -> Result<(), E>,
+) -> Result<Option<String>, E> {
+    loop {
+        match body.read(buf) {
+            Ok(0) => return Ok(None),
+            Ok(n) => sink(&buf[..n])?,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Ok(Some(e.to_string())),
+        }
     }
 }
 
@@ -307,6 +361,7 @@ pub fn download_stream(
     plan: &Plan,
     part_path: &Path,
     counters: &Arc<Counters>,
+    log: &Log,
 ) -> Result<Outcome, HostError> {
     let mut file = open_rw(part_path)?;
     let target_len = match (plan.range, plan.output_len) {
@@ -323,7 +378,6 @@ pub fn download_stream(
     // The header hash of a response that covered the whole target: what a
     // resumed stream is compared with when nothing else is expected.
     let mut whole_header: Option<Digest> = None;
-    let mut retries = Vec::new();
     let mut warnings = Vec::new();
     let mut head_info: Option<HeadInfo> = None;
     let mut buf = vec![0u8; BUF_LEN];
@@ -351,10 +405,11 @@ pub fn download_stream(
         } else {
             Verifier::continuing(expect, prefix)?
         };
+        log.request();
         let mut resp: OutputResponse = match client.get_job_output(&plan.loc, range) {
             Ok(r) => r,
             Err(f) => {
-                retry_or_fail(f, attempt, &plan.retry, &mut retries)?;
+                retry_or_fail(f, attempt, &plan.retry, log)?;
                 continue;
             }
         };
@@ -365,7 +420,7 @@ pub fn download_stream(
                     && matches!(e, CoreError::RangeIgnored { .. })
                     && attempt < plan.retry.max_attempts
                 {
-                    retries.push(format!(
+                    log.retry(format!(
                         "attempt {attempt}: the server ignored Range on a resumed request; starting over"
                     ));
                     warnings.push(
@@ -385,43 +440,30 @@ pub fn download_stream(
             }
         }
         let mut pos = written;
-        let mut cut: Option<String> = None;
-        {
-            let mut body = resp.body();
-            loop {
-                let n = match body.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        cut = Some(e.to_string());
-                        break;
-                    }
-                };
-                let mut chunk = &buf[..n];
-                while !chunk.is_empty() {
-                    // Split at whole-MiB boundaries of the file so a
-                    // checkpoint is exactly a leaf boundary.
-                    let to_boundary = (LEAF_SIZE - pos % LEAF_SIZE) as usize;
-                    let (now, rest) = chunk.split_at(to_boundary.min(chunk.len()));
-                    verifier.update(now)?;
-                    file.write_all(now)
-                        .map_err(|e| HostError::io(part_path, e))?;
-                    pos += now.len() as u64;
-                    counters.bytes.store(pos, Ordering::Relaxed);
-                    if pos.is_multiple_of(LEAF_SIZE) {
-                        checkpoint = Some((pos, verifier.hasher().clone()));
-                    }
-                    chunk = rest;
+        let cut = pump(&mut resp.body(), &mut buf, |mut chunk| {
+            while !chunk.is_empty() {
+                // Split at whole-MiB boundaries of the file so a
+                // checkpoint is exactly a leaf boundary.
+                let to_boundary = (LEAF_SIZE - pos % LEAF_SIZE) as usize;
+                let (now, rest) = chunk.split_at(to_boundary.min(chunk.len()));
+                verifier.update(now)?;
+                file.write_all(now)
+                    .map_err(|e| HostError::io(part_path, e))?;
+                pos += now.len() as u64;
+                counters.bytes.store(pos, Ordering::Relaxed);
+                if pos.is_multiple_of(LEAF_SIZE) {
+                    checkpoint = Some((pos, verifier.hasher().clone()));
                 }
+                chunk = rest;
             }
-        }
+            Ok::<(), HostError>(())
+        })?;
         if let Some(why) = cut {
             let f = RequestFailure {
                 error: HostError::Network(format!("body cut off after {pos} bytes: {why}")),
                 class: RetryClass::Transient,
             };
-            retry_or_fail(f, attempt, &plan.retry, &mut retries)?;
+            retry_or_fail(f, attempt, &plan.retry, log)?;
             continue;
         }
         match verifier.finish() {
@@ -446,8 +488,8 @@ pub fn download_stream(
                     level,
                     comparisons: comps,
                     warnings,
-                    requests: attempt,
-                    retries,
+                    requests: log.requests(),
+                    retries: log.retries(),
                     parts: None,
                     head: head_info.unwrap_or_default(),
                 });
@@ -457,7 +499,7 @@ pub fn download_stream(
                     error: HostError::Verification(e),
                     class: RetryClass::Transient,
                 };
-                retry_or_fail(f, attempt, &plan.retry, &mut retries)?;
+                retry_or_fail(f, attempt, &plan.retry, log)?;
             }
             // A body that matched its own x-amz-sha256-tree-hash (a fresh
             // stream with the header present: the header is compared first)
@@ -472,7 +514,7 @@ pub fn download_stream(
             {
                 // mt-aws-glacier#115: mismatches can be transient. We cannot
                 // tell which bytes were bad, so start over.
-                retries.push(format!(
+                log.retry(format!(
                     "attempt {attempt}: {e}; downloading again from the start"
                 ));
                 checkpoint = None;
@@ -562,8 +604,7 @@ fn fetch_part(
     index: u64,
     range: ByteRange,
     counters: &Counters,
-    log: &Mutex<Vec<String>>,
-    requests: &std::sync::atomic::AtomicU32,
+    log: &Log,
     abort: &AtomicBool,
 ) -> Result<PartDone, PartError> {
     let mut buf = vec![0u8; BUF_LEN];
@@ -573,7 +614,7 @@ fn fetch_part(
             return Err(PartError::Fatal(HostError::Network("stopped".into())));
         }
         attempt += 1;
-        requests.fetch_add(1, Ordering::Relaxed);
+        log.request();
         let expect = Expectation {
             job: plan.kind,
             output_len: plan.output_len,
@@ -582,10 +623,8 @@ fn fetch_part(
         };
         let mut verifier = Verifier::new(expect).map_err(|e| PartError::Fatal(e.into()))?;
         let retry = |failure: RequestFailure| -> Result<(), PartError> {
-            let mut l = log.lock().unwrap_or_else(|p| p.into_inner());
             if failure.class != RetryClass::Fatal && attempt < plan.retry.max_attempts {
-                l.push(format!("part {index} attempt {attempt}: {}", failure.error));
-                drop(l);
+                log.retry(format!("part {index} attempt {attempt}: {}", failure.error));
                 plan.retry.pause(attempt);
                 Ok(())
             } else {
@@ -609,29 +648,18 @@ fn fetch_part(
             HeadInfo::of(&head)
         };
         let mut pos = range.first();
-        let mut cut = None;
-        {
-            let mut body = resp.body();
-            loop {
-                let n = match body.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        cut = Some(e.to_string());
-                        break;
-                    }
-                };
-                let chunk = &buf[..n];
-                verifier
-                    .update(chunk)
-                    .map_err(|e| PartError::Fatal(e.into()))?;
-                file.write_all_at(chunk, pos)
-                    .map_err(|e| PartError::Fatal(HostError::io(part_path, e)))?;
-                pos += n as u64;
-                counters.bytes.fetch_add(n as u64, Ordering::Relaxed);
-            }
-        }
+        let cut = pump(&mut resp.body(), &mut buf, |chunk| {
+            verifier
+                .update(chunk)
+                .map_err(|e| PartError::Fatal(e.into()))?;
+            file.write_all_at(chunk, pos)
+                .map_err(|e| PartError::Fatal(HostError::io(part_path, e)))?;
+            pos += chunk.len() as u64;
+            counters
+                .bytes
+                .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            Ok(())
+        })?;
         let received = pos - range.first();
         if let Some(why) = cut {
             counters.bytes.fetch_sub(received, Ordering::Relaxed);
@@ -695,7 +723,7 @@ fn hash_from_disk(file: &File, range: ByteRange) -> std::io::Result<Digest> {
     Ok(h.finalize())
 }
 
-#[allow(clippy::too_many_lines)]
+#[allow(clippy::too_many_lines, clippy::too_many_arguments)]
 fn download_parts(
     client: &Client,
     plan: &Plan,
@@ -704,6 +732,7 @@ fn download_parts(
     part_path: &Path,
     journal_path: &Path,
     counters: &Arc<Counters>,
+    log: &Log,
 ) -> Result<PartsResult, HostError> {
     let parts = len.div_ceil(part_size);
     let header = JournalHeader {
@@ -748,8 +777,6 @@ fn download_parts(
     let results: Mutex<Vec<PartDone>> = Mutex::new(Vec::new());
     let failure: Mutex<Option<PartError>> = Mutex::new(None);
     let abort = AtomicBool::new(false);
-    let log = Mutex::new(Vec::new());
-    let requests = std::sync::atomic::AtomicU32::new(0);
     let journal_lock = Mutex::new(&mut journal);
     let workers = plan.parallel.max(1);
     std::thread::scope(|s| {
@@ -768,8 +795,7 @@ fn download_parts(
                     };
                     counters.parts_in_flight.fetch_add(1, Ordering::Relaxed);
                     let r = fetch_part(
-                        client, plan, &file, part_path, index, range, counters, &log, &requests,
-                        &abort,
+                        client, plan, &file, part_path, index, range, counters, log, &abort,
                     );
                     counters.parts_in_flight.fetch_sub(1, Ordering::Relaxed);
                     match r {
@@ -814,7 +840,6 @@ fn download_parts(
             });
         }
     });
-    let retries = log.into_inner().unwrap_or_else(|p| p.into_inner());
     if let Some(f) = failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return match f {
             PartError::RangeIgnored => Ok(PartsResult::RangeIgnored(
@@ -909,8 +934,8 @@ fn download_parts(
         level,
         comparisons: comparisons_out,
         warnings,
-        requests: requests.into_inner(),
-        retries,
+        requests: log.requests(),
+        retries: log.retries(),
         parts: Some(PartsInfo {
             part_size,
             parts,

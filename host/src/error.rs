@@ -100,7 +100,12 @@ impl fmt::Display for HostError {
                 message,
                 request_id,
             } => {
-                write!(f, "Glacier error {code} (HTTP {status})")?;
+                if code.starts_with("HTTP ") {
+                    // Not Glacier JSON: the code is the status already.
+                    write!(f, "Glacier error {code}")?;
+                } else {
+                    write!(f, "Glacier error {code} (HTTP {status})")?;
+                }
                 if !message.is_empty() {
                     write!(f, ": {message}")?;
                 }

@@ -331,6 +331,7 @@ fn loopback(r: &mut Report, size: u64, quiet: bool) -> Result<(), HostError> {
         &dir.join("archive.bin.part"),
         &dir.join("archive.bin.part.journal"),
         &counters,
+        &download::Log::default(),
     );
     let elapsed = started.elapsed();
     drop(progress);

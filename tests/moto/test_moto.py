@@ -354,9 +354,6 @@ def test_job_not_yet_complete_is_a_clear_service_error(moto, tmp_path):
         "the Bulk job completed during the test: the checks above did not test an incomplete job"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "host bug: failures before the download (DescribeJob error, job not complete) "
-    "print no JSON report on stdout; download failures do"))
 def test_failures_before_download_also_print_a_json_report(moto, tmp_path):
     r = moto.get("NO-SUCH-JOB", tmp_path / "x.bin", "--max-attempts", "1")
     assert r.code == EXIT_SERVICE, r
