@@ -360,3 +360,23 @@ def test_failures_before_download_also_print_a_json_report(moto, tmp_path):
     assert r.report is not None, r
     assert r.verification["verdict"] == "failed"
     assert "500" in r.error_message
+
+
+@pytest.mark.parametrize("length", [0, 1, 1000, MIB - 1, MIB, MIB + 1, 3 * MIB + 7, 8 * MIB, 9 * MIB + 12345])
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_tree_hash_command_agrees_with_botocore(tmp_path, length, threads):
+    """`glacier-verify tree-hash` equals botocore's calculate_tree_hash on any file."""
+    import os
+    import random
+    import subprocess
+
+    data = random.Random(length).randbytes(length)
+    path = tmp_path / f"f{length}.bin"
+    path.write_bytes(data)
+    out = subprocess.run(
+        [os.environ["GLACIER_VERIFY_BIN"], "tree-hash", "--threads", threads, str(path)],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout
+    hex_, name = out.rstrip("\n").split("  ", 1)
+    assert name == str(path)
+    assert hex_ == calculate_tree_hash(io.BytesIO(data))
