@@ -314,7 +314,7 @@ fn header_line(input: &[u8]) -> IResult<&[u8], (&[u8], &[u8])> {
 pub fn parse_head(buf: &[u8]) -> Result<Parsed<ResponseHead<'_>>, Error> {
     let mut offset = 0usize;
     loop {
-        let rest = buf.get(offset..).unwrap_or(&[]);
+        let rest = buf.get(offset..buf.len().min(MAX_HEAD_LEN)).unwrap_or(&[]);
         match parse_one_head(rest)? {
             Parsed::Partial => {
                 return if buf.len() >= MAX_HEAD_LEN {
