@@ -282,7 +282,12 @@ fn location(a: &JobArgs) -> JobLocation {
 
 fn describe_job(g: &Global, a: &JobArgs) -> Result<i32, HostError> {
     let c = client(g, Duration::from_secs(60))?;
-    let (_, raw) = c.describe_job(&location(a)).map_err(|f| f.error)?;
+    let retry = RetryPolicy {
+        max_attempts: 5,
+        base: Duration::from_secs(1),
+        cap: Duration::from_secs(20),
+    };
+    let (_, raw) = describe_with_retry(&c, &location(a), &retry)?;
     println!("{}", serde_json::to_string_pretty(&raw).unwrap_or_default());
     Ok(exit::OK)
 }
@@ -357,7 +362,7 @@ fn get_job_output(g: &Global, a: GetJobOutput) -> Result<i32, HostError> {
     } else {
         // A failure here still gets its report, like one in the download.
         let facts = describe_with_retry(&c, &loc, &retry)
-            .and_then(|job| job.facts().map_err(|e| HostError::Job(e.to_string())))
+            .and_then(|(job, _)| job.facts().map_err(|e| HostError::Job(e.to_string())))
             .inspect_err(|e| emit_report(&failure_report(e, &notes, None), to_stdout))?;
         notes.extend(facts.notes.iter().cloned());
         (
@@ -489,12 +494,12 @@ fn describe_with_retry(
     c: &Client,
     loc: &JobLocation,
     retry: &RetryPolicy,
-) -> Result<crate::job::JobDescription, HostError> {
+) -> Result<(crate::job::JobDescription, serde_json::Value), HostError> {
     let mut attempt = 0u32;
     loop {
         attempt += 1;
         match c.describe_job(loc) {
-            Ok((job, _)) => return Ok(job),
+            Ok(done) => return Ok(done),
             Err(f)
                 if f.class != glacier_verify_core::RetryClass::Fatal
                     && attempt < retry.max_attempts =>
