@@ -335,6 +335,106 @@ fn pump<E>(
     }
 }
 
+/// Where a stream's body loop ended.
+struct StreamEnd {
+    verifier: Verifier,
+    /// Hasher state at the last whole MiB of the file reached.
+    checkpoint: Option<(u64, TreeHasher)>,
+    /// Bytes in the file.
+    pos: u64,
+    /// Why the body was cut off, if it was.
+    cut: Option<String>,
+}
+
+/// Buffers in flight between the reading and the hashing thread.
+const STREAM_BUFFERS: usize = 4;
+
+/// A single stream's body, in two threads: this one reads the socket and
+/// writes the file, a second one feeds the verifier — hashing is the
+/// costliest step, so the stream runs at the pace of the slower of the two
+/// instead of their sum. Bytes are written before they are hashed, so a
+/// checkpoint (the hasher at a whole MiB of the file) only ever describes
+/// bytes already in the file.
+fn stream_body(
+    body: &mut impl Read,
+    file: &mut File,
+    part_path: &Path,
+    verifier: Verifier,
+    written: u64,
+    counters: &Counters,
+) -> Result<StreamEnd, HostError> {
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<(Vec<u8>, usize)>(STREAM_BUFFERS);
+    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    for _ in 0..STREAM_BUFFERS {
+        let _ = empty_tx.send(vec![0u8; BUF_LEN]);
+    }
+    std::thread::scope(|s| {
+        let hashing = s.spawn(move || {
+            let mut verifier = verifier;
+            let mut pos = written;
+            let mut checkpoint = None;
+            for (buf, n) in full_rx {
+                let mut chunk = &buf[..n];
+                while !chunk.is_empty() {
+                    // Split at whole-MiB boundaries of the file so a
+                    // checkpoint is exactly a leaf boundary.
+                    let to_boundary = (LEAF_SIZE - pos % LEAF_SIZE) as usize;
+                    let (now, rest) = chunk.split_at(to_boundary.min(chunk.len()));
+                    verifier.update(now)?;
+                    pos += now.len() as u64;
+                    if pos.is_multiple_of(LEAF_SIZE) {
+                        checkpoint = Some((pos, verifier.hasher().clone()));
+                    }
+                    chunk = rest;
+                }
+                if empty_tx.send(buf).is_err() {
+                    break;
+                }
+            }
+            Ok::<_, CoreError>((verifier, checkpoint))
+        });
+        let mut pos = written;
+        let mut reading = || -> Result<Option<String>, HostError> {
+            // Ends when the hashing thread stops taking buffers (an error there).
+            while let Ok(mut buf) = empty_rx.recv() {
+                let n = loop {
+                    match body.read(&mut buf) {
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        other => break other,
+                    }
+                };
+                match n {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        file.write_all(&buf[..n])
+                            .map_err(|e| HostError::io(part_path, e))?;
+                        pos += n as u64;
+                        counters.bytes.store(pos, Ordering::Relaxed);
+                        if full_tx.send((buf, n)).is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) => return Ok(Some(e.to_string())),
+                }
+            }
+            Ok(None)
+        };
+        let read = reading();
+        drop(full_tx);
+        let hashed = hashing
+            .join()
+            .map_err(|_| HostError::VerificationText("the hashing thread panicked".into()))?;
+        let cut = read?;
+        let (verifier, checkpoint) = hashed?;
+        Ok(StreamEnd {
+            verifier,
+            checkpoint,
+            pos,
+            cut,
+        })
+    })
+}
+
 /// The range to ask for when `written` bytes of the target are held.
 fn resume_range(plan: &Plan, written: u64) -> Result<Option<RangeRequest>, HostError> {
     if written == 0 {
@@ -380,7 +480,6 @@ pub fn download_stream(
     let mut whole_header: Option<Digest> = None;
     let mut warnings = Vec::new();
     let mut head_info: Option<HeadInfo> = None;
-    let mut buf = vec![0u8; BUF_LEN];
     let mut attempt = 0u32;
     loop {
         attempt += 1;
@@ -439,25 +538,19 @@ pub fn download_stream(
                 head_info = Some(HeadInfo::of(&head));
             }
         }
-        let mut pos = written;
-        let cut = pump(&mut resp.body(), &mut buf, |mut chunk| {
-            while !chunk.is_empty() {
-                // Split at whole-MiB boundaries of the file so a
-                // checkpoint is exactly a leaf boundary.
-                let to_boundary = (LEAF_SIZE - pos % LEAF_SIZE) as usize;
-                let (now, rest) = chunk.split_at(to_boundary.min(chunk.len()));
-                verifier.update(now)?;
-                file.write_all(now)
-                    .map_err(|e| HostError::io(part_path, e))?;
-                pos += now.len() as u64;
-                counters.bytes.store(pos, Ordering::Relaxed);
-                if pos.is_multiple_of(LEAF_SIZE) {
-                    checkpoint = Some((pos, verifier.hasher().clone()));
-                }
-                chunk = rest;
-            }
-            Ok::<(), HostError>(())
-        })?;
+        let end = stream_body(
+            &mut resp.body(),
+            &mut file,
+            part_path,
+            verifier,
+            written,
+            counters,
+        )?;
+        let verifier = end.verifier;
+        if end.checkpoint.is_some() {
+            checkpoint = end.checkpoint;
+        }
+        let (pos, cut) = (end.pos, end.cut);
         if let Some(why) = cut {
             let f = RequestFailure {
                 error: HostError::Network(format!("body cut off after {pos} bytes: {why}")),

@@ -11,7 +11,9 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use glacier_verify_core::{Digest, LEAF_SIZE, TreeHasher, leaf_hash};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use glacier_verify_core::{Digest, LEAF_SIZE, TreeHasher};
 
 use crate::error::{HostError, exit};
 
@@ -86,57 +88,57 @@ pub fn hash_reader(mut r: impl Read) -> std::io::Result<Digest> {
     }
 }
 
-/// Hashes a regular file of `len` bytes: each round, `threads` workers hash
-/// a contiguous run of leaves of the window each, and the digests are pushed
-/// in order.
+/// Read size: small enough to stay in cache while SHA-256 runs over it.
+const READ_LEN: usize = 256 * 1024;
+
+/// Hashes a regular file of `len` bytes. Each round, `threads` workers take
+/// the leaves of a window one at a time (a busy core slows only the leaves
+/// it holds, not a fixed share of them), and the digests are pushed in order.
 pub fn hash_file(file: &File, len: u64, threads: usize) -> std::io::Result<Digest> {
     if threads <= 1 || len <= LEAF_SIZE {
-        let mut h = TreeHasher::new();
-        let mut buf = vec![0u8; 1 << 20];
-        let mut pos = 0;
-        while pos < len {
-            let n = (len - pos).min(buf.len() as u64) as usize;
-            file.read_exact_at(&mut buf[..n], pos)?;
-            h.update(&buf[..n]);
-            pos += n as u64;
-        }
-        return Ok(h.finalize());
+        let mut buf = vec![0u8; READ_LEN];
+        return hash_span(file, 0, len, &mut buf);
     }
     let leaves = len.div_ceil(LEAF_SIZE);
     let mut composer = TreeHasher::new();
     let mut digests = vec![Digest([0; 32]); WINDOW_LEAVES as usize];
-    let mut buffers: Vec<Vec<u8>> = (0..threads)
-        .map(|_| vec![0u8; LEAF_SIZE as usize])
-        .collect();
+    let mut buffers: Vec<Vec<u8>> = (0..threads).map(|_| vec![0u8; READ_LEN]).collect();
     let mut start = 0u64;
     while start < leaves {
         let count = (leaves - start).min(WINDOW_LEAVES);
-        let per = count.div_ceil(threads as u64);
         let window = &mut digests[..count as usize];
-        std::thread::scope(|s| -> std::io::Result<()> {
-            let mut handles = Vec::new();
-            for (chunk_i, (slots, buf)) in window
-                .chunks_mut(per as usize)
-                .zip(buffers.iter_mut())
-                .enumerate()
-            {
-                let first_leaf = start + chunk_i as u64 * per;
-                handles.push(s.spawn(move || -> std::io::Result<()> {
-                    for (k, slot) in slots.iter_mut().enumerate() {
-                        let off = (first_leaf + k as u64) * LEAF_SIZE;
-                        let n = (len - off).min(LEAF_SIZE) as usize;
-                        file.read_exact_at(&mut buf[..n], off)?;
-                        *slot = leaf_hash(&buf[..n]);
-                    }
-                    Ok(())
-                }));
-            }
+        let next = AtomicU64::new(0);
+        let hashed = std::thread::scope(|s| -> std::io::Result<Vec<(usize, Digest)>> {
+            let handles: Vec<_> = buffers
+                .iter_mut()
+                .map(|buf| {
+                    let next = &next;
+                    s.spawn(move || -> std::io::Result<Vec<(usize, Digest)>> {
+                        let mut out = Vec::new();
+                        loop {
+                            let k = next.fetch_add(1, Ordering::Relaxed);
+                            if k >= count {
+                                return Ok(out);
+                            }
+                            let off = (start + k) * LEAF_SIZE;
+                            let n = (len - off).min(LEAF_SIZE);
+                            out.push((k as usize, hash_span(file, off, n, buf)?));
+                        }
+                    })
+                })
+                .collect();
+            let mut all = Vec::new();
             for h in handles {
-                h.join()
-                    .map_err(|_| std::io::Error::other("hashing thread panicked"))??;
+                all.extend(
+                    h.join()
+                        .map_err(|_| std::io::Error::other("hashing thread panicked"))??,
+                );
             }
-            Ok(())
+            Ok(all)
         })?;
+        for (k, d) in hashed {
+            window[k] = d;
+        }
         for (k, d) in window.iter().enumerate() {
             let leaf = start + k as u64;
             let leaf_len = (len - leaf * LEAF_SIZE).min(LEAF_SIZE);
@@ -152,6 +154,19 @@ pub fn hash_file(file: &File, len: u64, threads: usize) -> std::io::Result<Diges
         start += count;
     }
     Ok(composer.finalize())
+}
+
+/// Tree hash of `n` bytes of `file` at `off`, read through `buf`.
+fn hash_span(file: &File, off: u64, n: u64, buf: &mut [u8]) -> std::io::Result<Digest> {
+    let mut h = TreeHasher::new();
+    let mut done = 0u64;
+    while done < n {
+        let m = (n - done).min(buf.len() as u64) as usize;
+        file.read_exact_at(&mut buf[..m], off + done)?;
+        h.update(&buf[..m]);
+        done += m as u64;
+    }
+    Ok(h.finalize())
 }
 
 /// `--check`: every line `HASH  NAME` (or `HASH *NAME`).
