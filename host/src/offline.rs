@@ -9,7 +9,7 @@ use std::path::Path;
 
 use glacier_verify_core::{
     Digest, Expectation, HeadBuilder, HeaderHash, Level, Parsed, RangeRequest, ResponseHead,
-    Verifier, parse_head,
+    Verifier, head::MAX_HEAD_LEN, parse_head,
 };
 use serde_json::json;
 
@@ -37,7 +37,12 @@ pub fn run(
     let mut notes: Vec<String> = Vec::new();
     let cl_text;
     let (head, source): (ResponseHead<'_>, HeadSource) = if let Some(h) = headers {
-        let raw = std::fs::read(h).map_err(|e| HostError::io(h, e))?;
+        // A head is at most MAX_HEAD_LEN bytes: never read more than that
+        // (plus one byte, to tell a too-large head from a full one).
+        let mut raw = Vec::new();
+        File::open(h)
+            .and_then(|f| f.take(MAX_HEAD_LEN as u64 + 1).read_to_end(&mut raw))
+            .map_err(|e| HostError::io(h, e))?;
         head_bytes = normalize_line_endings(raw, &mut notes);
         match parse_head(&head_bytes)
             .map_err(|e| HostError::Usage(format!("{}: {e}", h.display())))?
