@@ -74,12 +74,13 @@ enum Command {
 
 const GET_AFTER_HELP: &str = "\
 The output is written to OUTFILE.part and renamed to OUTFILE only once verified;
-nothing that failed verification is ever left at OUTFILE. In parts mode,
-OUTFILE.part.journal records the parts already verified: rerunning the same
-command after a crash downloads only the rest. OUTFILE.part holds unverified or
-partly verified bytes; delete it and OUTFILE.part.journal to start over.
-With OUTFILE `-` the output is verified in a temporary file first, then copied
-to stdout, and the JSON report goes to stderr.";
+nothing that failed verification is ever left at OUTFILE. OUTFILE.part.journal
+records progress durably (verified parts; for a single stream, the bytes on
+disk): rerunning the same command after a crash downloads only the rest.
+OUTFILE.part holds unverified or partly verified bytes; delete it and
+OUTFILE.part.journal to start over. With OUTFILE `-` the output is verified in
+a temporary file first, then copied to stdout, and the JSON report goes to
+stderr.";
 
 #[derive(Args, Debug, Clone)]
 struct JobArgs {
@@ -466,10 +467,10 @@ fn get_job_output(g: &Global, a: GetJobOutput) -> Result<i32, HostError> {
             Ok(exit::OK)
         }
         Err(e) => {
-            // A .part that never received a byte (and no journal) is noise.
-            let empty = std::fs::metadata(&part_path).is_ok_and(|m| m.len() == 0);
-            if empty && !journal_path.exists() {
+            // A .part that never received a byte is noise, and so is its journal.
+            if std::fs::metadata(&part_path).is_ok_and(|m| m.len() == 0) {
                 let _ = std::fs::remove_file(&part_path);
+                let _ = std::fs::remove_file(&journal_path);
             }
             let mut r = failure_report(
                 &e,

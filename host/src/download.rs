@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use crate::client::{Client, JobLocation, OutputResponse, RequestFailure, backoff};
 use crate::error::HostError;
-use crate::journal::{Journal, JournalHeader};
+use crate::journal::{Journal, JournalHeader, stream_head, stream_state};
 use crate::progress::Counters;
 
 /// Read buffer for response bodies.
@@ -236,15 +236,15 @@ pub fn download(
                 PartsResult::Done(outcome) => return Ok(*outcome),
                 PartsResult::RangeIgnored(note) => {
                     let _ = std::fs::remove_file(journal_path);
-                    let mut outcome = download_stream(client, plan, part_path, counters, log)?;
+                    let mut outcome =
+                        download_stream(client, plan, part_path, journal_path, counters, log)?;
                     outcome.warnings.insert(0, note);
                     return Ok(outcome);
                 }
             }
         }
     }
-    let _ = std::fs::remove_file(journal_path);
-    download_stream(client, plan, part_path, counters, log)
+    download_stream(client, plan, part_path, journal_path, counters, log)
 }
 
 fn open_rw(path: &Path) -> Result<File, HostError> {
@@ -346,6 +346,24 @@ struct StreamEnd {
     cut: Option<String>,
 }
 
+/// A single stream's journal and the progress it states.
+struct Kept {
+    journal: Journal,
+    /// Bytes of the file the journal says are on disk (its last `upto`).
+    upto: u64,
+}
+
+impl Kept {
+    fn record(&mut self, upto: u64) -> Result<(), HostError> {
+        self.journal.record_line(&format!("upto {upto}"))?;
+        self.upto = upto;
+        Ok(())
+    }
+}
+
+/// A single stream records its progress in the journal every this many bytes.
+const DURABLE_EVERY: u64 = 16 * LEAF_SIZE;
+
 /// Buffers in flight between the reading and the hashing thread.
 const STREAM_BUFFERS: usize = 4;
 
@@ -362,6 +380,7 @@ fn stream_body(
     verifier: Verifier,
     written: u64,
     counters: &Counters,
+    kept: &mut Kept,
 ) -> Result<StreamEnd, HostError> {
     let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<(Vec<u8>, usize)>(STREAM_BUFFERS);
     let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
@@ -410,6 +429,11 @@ fn stream_body(
                             .map_err(|e| HostError::io(part_path, e))?;
                         pos += n as u64;
                         counters.bytes.store(pos, Ordering::Relaxed);
+                        if pos - kept.upto >= DURABLE_EVERY {
+                            // Bytes reach the disk before the journal says so.
+                            file.sync_data().map_err(|e| HostError::io(part_path, e))?;
+                            kept.record(pos - pos % LEAF_SIZE)?;
+                        }
                         if full_tx.send((buf, n)).is_err() {
                             break;
                         }
@@ -460,10 +484,24 @@ pub fn download_stream(
     client: &Client,
     plan: &Plan,
     part_path: &Path,
+    journal_path: &Path,
     counters: &Arc<Counters>,
     log: &Log,
 ) -> Result<Outcome, HostError> {
     let mut file = open_rw(part_path)?;
+    let range_text = plan.range.map(|r| r.to_string());
+    let head_line = stream_head(
+        &plan.loc.vault,
+        &plan.loc.job_id,
+        plan.output_len,
+        range_text.as_deref(),
+    );
+    let (journal, lines) = Journal::open_lines(journal_path, &head_line)?;
+    let earlier = stream_state(&lines);
+    let mut kept = Kept {
+        journal,
+        upto: earlier.upto,
+    };
     let target_len = match (plan.range, plan.output_len) {
         (Some(r), Some(len)) => Some(r.resolve(len)?.len()),
         (Some(RangeRequest::Closed(r)), None) => Some(r.len()),
@@ -479,11 +517,31 @@ pub fn download_stream(
     // resumed stream is compared with when nothing else is expected.
     let mut whole_header: Option<Digest> = None;
     let mut warnings = Vec::new();
+    let on_disk = file
+        .metadata()
+        .map_err(|e| HostError::io(part_path, e))?
+        .len();
+    if earlier.upto > 0 && on_disk >= earlier.upto {
+        // An earlier run of this very command left these bytes on disk:
+        // re-hash them and ask only for the rest. The whole-output hash at
+        // the end covers them.
+        let prefix =
+            hasher_over(&file, 0, earlier.upto).map_err(|e| HostError::io(part_path, e))?;
+        checkpoint = Some((earlier.upto, prefix));
+        whole_header = earlier.first_header;
+        warnings.push(format!(
+            "resumed after {} bytes kept by an earlier run (re-hashed from disk)",
+            earlier.upto
+        ));
+    }
     let mut head_info: Option<HeadInfo> = None;
     let mut attempt = 0u32;
     loop {
         attempt += 1;
         let (written, prefix) = checkpoint.clone().unwrap_or((0, TreeHasher::new()));
+        if written < kept.upto {
+            kept.record(written)?;
+        }
         file.set_len(written)
             .map_err(|e| HostError::io(part_path, e))?;
         file.seek(SeekFrom::Start(written))
@@ -533,6 +591,9 @@ pub fn download_stream(
             }
             if written == 0 {
                 whole_header = head.tree_hash;
+                if let Some(h) = head.tree_hash.filter(|h| earlier.first_header != Some(*h)) {
+                    kept.journal.record_line(&format!("first-header {h}"))?;
+                }
             }
             if head_info.is_none() {
                 head_info = Some(HeadInfo::of(&head));
@@ -545,6 +606,7 @@ pub fn download_stream(
             verifier,
             written,
             counters,
+            &mut kept,
         )?;
         let verifier = end.verifier;
         if end.checkpoint.is_some() {
@@ -804,16 +866,21 @@ fn fetch_part(
 
 /// Re-hashes part `range` from disk.
 fn hash_from_disk(file: &File, range: ByteRange) -> std::io::Result<Digest> {
+    Ok(hasher_over(file, range.first(), range.len())?.finalize())
+}
+
+/// A hasher fed `len` bytes of `file` from `first`.
+fn hasher_over(file: &File, first: u64, len: u64) -> std::io::Result<TreeHasher> {
     let mut h = TreeHasher::new();
     let mut buf = vec![0u8; BUF_LEN];
-    let mut pos = range.first();
-    while pos <= range.last() {
-        let want = (range.last() - pos + 1).min(BUF_LEN as u64) as usize;
-        file.read_exact_at(&mut buf[..want], pos)?;
+    let mut done = 0u64;
+    while done < len {
+        let want = (len - done).min(BUF_LEN as u64) as usize;
+        file.read_exact_at(&mut buf[..want], first + done)?;
         h.update(&buf[..want]);
-        pos += want as u64;
+        done += want as u64;
     }
-    Ok(h.finalize())
+    Ok(h)
 }
 
 #[allow(clippy::too_many_lines, clippy::too_many_arguments)]

@@ -9,6 +9,22 @@
 //! part <index> <tree hash hex> <header|noheader>
 //! ```
 //!
+//! A single stream (`--range`, small outputs, servers that ignore `Range`)
+//! keeps the same file with another second line and its own records: the
+//! bytes of `OUTFILE.part` that are on disk (a multiple of 1 MiB, written
+//! after an fsync; the last such line wins), and the first response's
+//! `x-amz-sha256-tree-hash`, which a resumed stream is compared with:
+//!
+//! ```text
+//! glacier-verify journal 1
+//! stream <vault> <job-id> length <output bytes|-> range <bytes=…|->
+//! first-header <tree hash hex>
+//! upto <bytes>
+//! ```
+//!
+//! A rerun re-hashes those bytes from disk and asks only for the rest; the
+//! whole-output hash at the end covers the re-hashed prefix.
+//!
 //! Vault and job id are percent-encoded (SigV4 `UriEncode`) so they hold no
 //! spaces. A rerun with the same job, length and part size re-hashes the
 //! parts named here from disk and downloads only the rest; anything else
@@ -17,7 +33,7 @@
 //! hand, delete `OUTFILE.part` and `OUTFILE.part.journal`.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use glacier_verify_core::Digest;
@@ -68,26 +84,40 @@ impl Journal {
         path: &Path,
         header: &JournalHeader,
     ) -> Result<(Journal, Vec<Recorded>), HostError> {
-        let recorded = match File::open(path) {
-            Ok(f) => read_matching(f, header),
+        let (journal, lines) = Journal::open_lines(path, &header.line())?;
+        let recorded = lines.iter().filter_map(|l| parse_part(l)).collect();
+        Ok((journal, recorded))
+    }
+
+    /// Opens the journal at `path` whose second line must be `head`: the
+    /// complete record lines it already holds, or none in a fresh journal.
+    /// A torn last line (a crash mid-append) is dropped.
+    pub fn open_lines(path: &Path, head: &str) -> Result<(Journal, Vec<String>), HostError> {
+        let text = match std::fs::read(path) {
+            Ok(bytes) => Some(bytes),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(HostError::io(path, e)),
         };
-        if let Some(recorded) = recorded {
-            let file = OpenOptions::new()
+        let records = text.as_deref().and_then(|t| complete_records(t, head));
+        if let Some(records) = records {
+            let mut file = OpenOptions::new()
                 .append(true)
                 .open(path)
                 .map_err(|e| HostError::io(path, e))?;
+            if text.as_deref().is_some_and(|t| !t.ends_with(b"\n")) {
+                // Cut the torn line off from the next record.
+                file.write_all(b"\n").map_err(|e| HostError::io(path, e))?;
+            }
             return Ok((
                 Journal {
                     file,
                     path: path.to_owned(),
                 },
-                recorded,
+                records,
             ));
         }
         let mut file = File::create(path).map_err(|e| HostError::io(path, e))?;
-        writeln!(file, "{MAGIC}\n{}", header.line()).map_err(|e| HostError::io(path, e))?;
+        writeln!(file, "{MAGIC}\n{head}").map_err(|e| HostError::io(path, e))?;
         file.sync_all().map_err(|e| HostError::io(path, e))?;
         sync_parent(path);
         Ok((
@@ -99,6 +129,14 @@ impl Journal {
         ))
     }
 
+    /// Appends a record line durably.
+    pub fn record_line(&mut self, line: &str) -> Result<(), HostError> {
+        writeln!(self.file, "{line}").map_err(|e| HostError::io(&self.path, e))?;
+        self.file
+            .sync_data()
+            .map_err(|e| HostError::io(&self.path, e))
+    }
+
     /// Appends a verified part durably.
     pub fn record(
         &mut self,
@@ -107,11 +145,7 @@ impl Journal {
         header_matched: bool,
     ) -> Result<(), HostError> {
         let tag = if header_matched { "header" } else { "noheader" };
-        writeln!(self.file, "part {index} {hash} {tag}")
-            .map_err(|e| HostError::io(&self.path, e))?;
-        self.file
-            .sync_data()
-            .map_err(|e| HostError::io(&self.path, e))
+        self.record_line(&format!("part {index} {hash} {tag}"))
     }
 
     /// Flushes to disk.
@@ -120,37 +154,82 @@ impl Journal {
     }
 }
 
-fn read_matching(f: File, header: &JournalHeader) -> Option<Vec<Recorded>> {
-    let mut lines = BufReader::new(f).split(b'\n');
-    let magic = lines.next()?.ok()?;
-    let head = lines.next()?.ok()?;
-    if magic != MAGIC.as_bytes() || head != header.line().as_bytes() {
+/// The record lines of a journal whose first two lines are the magic and
+/// `head`; `None` for any other file. Only lines ending in a newline count.
+fn complete_records(text: &[u8], head: &str) -> Option<Vec<String>> {
+    let mut lines = text.split_inclusive(|&b| b == b'\n');
+    let magic = lines.next()?;
+    let second = lines.next()?;
+    if magic != format!("{MAGIC}\n").as_bytes() || second != format!("{head}\n").as_bytes() {
         return None;
     }
-    let mut out = Vec::new();
-    for line in lines {
-        let Ok(line) = line else { break };
-        // `split` drops the '\n'; a torn last line fails to parse and is skipped.
-        let Ok(text) = std::str::from_utf8(&line) else {
-            continue;
-        };
-        let mut it = text.split(' ');
-        let (Some("part"), Some(i), Some(h), Some(tag), None) =
-            (it.next(), it.next(), it.next(), it.next(), it.next())
-        else {
-            continue;
-        };
-        let (Ok(i), Ok(h)) = (i.parse::<u64>(), Digest::from_hex(h.as_bytes())) else {
-            continue;
-        };
-        let matched = match tag {
-            "header" => true,
-            "noheader" => false,
-            _ => continue,
-        };
-        out.push((i, h, matched));
+    Some(
+        lines
+            .filter_map(|l| l.strip_suffix(b"\n"))
+            .filter_map(|l| std::str::from_utf8(l).ok())
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+fn parse_part(text: &str) -> Option<Recorded> {
+    let mut it = text.split(' ');
+    let (Some("part"), Some(i), Some(h), Some(tag), None) =
+        (it.next(), it.next(), it.next(), it.next(), it.next())
+    else {
+        return None;
+    };
+    let matched = match tag {
+        "header" => true,
+        "noheader" => false,
+        _ => return None,
+    };
+    Some((
+        i.parse().ok()?,
+        Digest::from_hex(h.as_bytes()).ok()?,
+        matched,
+    ))
+}
+
+/// Where a single stream stood when its journal was last written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StreamState {
+    /// Bytes of `OUTFILE.part` known to be on disk.
+    pub upto: u64,
+    /// The first response's `x-amz-sha256-tree-hash`.
+    pub first_header: Option<Digest>,
+}
+
+/// The second line of a single stream's journal.
+pub fn stream_head(
+    vault: &str,
+    job_id: &str,
+    output_len: Option<u64>,
+    range: Option<&str>,
+) -> String {
+    format!(
+        "stream {} {} length {} range {}",
+        uri_encode(vault),
+        uri_encode(job_id),
+        output_len.map_or_else(|| "-".to_string(), |n| n.to_string()),
+        range.unwrap_or("-")
+    )
+}
+
+/// A single stream's state from its record lines (last one wins).
+pub fn stream_state(lines: &[String]) -> StreamState {
+    let mut state = StreamState::default();
+    for l in lines {
+        if let Some(n) = l.strip_prefix("upto ").and_then(|n| n.parse().ok()) {
+            state.upto = n;
+        } else if let Some(h) = l
+            .strip_prefix("first-header ")
+            .and_then(|h| Digest::from_hex(h.as_bytes()).ok())
+        {
+            state.first_header = Some(h);
+        }
     }
-    Some(out)
+    state
 }
 
 /// Makes a created or renamed file's directory entry durable.

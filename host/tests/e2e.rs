@@ -1528,3 +1528,110 @@ fn flip_hex(hex: &str) -> String {
     s.push(if last == '0' { '1' } else { '0' });
     s
 }
+
+/// The `upto` a single stream's journal records last.
+fn journal_upto(path: &std::path::Path) -> u64 {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("upto ")?.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn killed_single_stream_resumes_after_the_bytes_on_disk() {
+    let h = Harness::new("kill9-stream");
+    let len = 48 * MIB + 777;
+    // The whole stream drips, so the kill lands mid-body.
+    let payload = h.job(
+        ArchiveJob::new(VAULT, "job", Payload::pattern(len, 91)).with_fault(FaultRule::always(
+            Fault::SlowDrip {
+                bytes_per_chunk: 512 * 1024,
+                delay: Duration::from_millis(25),
+            },
+        )),
+    );
+    h.ep.warm_up();
+    let out = h.path("stream.bin");
+    let journal = with_suffix(&out, ".part.journal");
+    // One part as large as the output: a single stream.
+    let args = h.get_args("job", &out, &["--part-size", "64MiB"]);
+
+    let mut cmd = h.command();
+    cmd.args(&args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while journal_upto(&journal) < 16 * MIB {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the download ended before the kill"
+        );
+        assert!(Instant::now() < deadline, "no progress recorded in time");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let upto = journal_upto(&journal);
+    assert!(upto < len, "killed too late");
+    assert_eq!(upto % MIB, 0, "progress is recorded in whole MiB");
+    assert_absent(&out);
+    let kept = std::fs::metadata(with_suffix(&out, ".part")).unwrap().len();
+    assert!(kept >= upto, "the journal claims more than the file holds");
+
+    assert!(h.ep.wait_idle(Duration::from_secs(10)));
+    h.ep.clear_log();
+    h.ep.set_faults("job", vec![]).unwrap();
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = h.run(&refs);
+    // The header of a resumed response covers only its own bytes; the
+    // whole file is checked against DescribeJob's hash.
+    let report = r.verified("expected-hash");
+    assert!(r.warnings().contains("resumed after"), "{}", r.describe());
+    let log = h.log("job");
+    assert_eq!(log.len(), 1, "{log:#?}");
+    assert_eq!(
+        start_of(&log[0]),
+        upto,
+        "asked for the bytes after the journal's"
+    );
+    assert_eq!(log[0].body_bytes_sent, len - upto);
+    assert_eq!(report["verification"]["bytes"], len);
+    let got = std::fs::read(&out).unwrap();
+    assert_eq!(tree_hash(&got), payload.tree_hash());
+    assert_absent(&journal);
+    assert_absent(&with_suffix(&out, ".part"));
+}
+
+#[test]
+fn a_corrupted_kept_prefix_is_caught_and_downloaded_again() {
+    let h = Harness::new("stream-bad-prefix");
+    let len = 20 * MIB + 5;
+    let payload = h.job(ArchiveJob::new(VAULT, "job", Payload::pattern(len, 92)));
+    let out = h.path("stream.bin");
+    let part = with_suffix(&out, ".part");
+    let journal = with_suffix(&out, ".part.journal");
+    // An earlier run's leftovers: 17 MiB on disk, one byte of it damaged.
+    let mut bytes = payload.to_vec();
+    bytes.truncate(17 * MIB as usize);
+    bytes[1234] ^= 0x40;
+    write(&part, &bytes);
+    let head = glacier_verify::journal::stream_head(VAULT, "job", Some(len), None);
+    write(
+        &journal,
+        format!("glacier-verify journal 1\n{head}\nupto {}\n", 17 * MIB).as_bytes(),
+    );
+    let r = h.get("job", &out, &["--part-size", "64MiB"]);
+    r.verified("header-and-expected-hash");
+    // First the rest (from 17 MiB), which fails the whole-output hash; then
+    // everything again.
+    let log = h.log("job");
+    assert_eq!(log.len(), 2, "{log:#?}");
+    assert_eq!(start_of(&log[0]), 17 * MIB);
+    assert_eq!(start_of(&log[1]), 0);
+    assert_eq!(
+        tree_hash(&std::fs::read(&out).unwrap()),
+        payload.tree_hash()
+    );
+}
