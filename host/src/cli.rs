@@ -496,18 +496,14 @@ fn describe_with_retry(
     loc: &JobLocation,
     retry: &RetryPolicy,
 ) -> Result<(crate::job::JobDescription, serde_json::Value), HostError> {
+    // DescribeJob's retries are not part of the download's report.
+    let unreported = download::Log::default();
     let mut attempt = 0u32;
     loop {
         attempt += 1;
         match c.describe_job(loc) {
             Ok(done) => return Ok(done),
-            Err(f)
-                if f.class != glacier_verify_core::RetryClass::Fatal
-                    && attempt < retry.max_attempts =>
-            {
-                std::thread::sleep(crate::client::backoff(attempt, retry.base, retry.cap));
-            }
-            Err(f) => return Err(f.error),
+            Err(f) => retry.after_failure(f, attempt, "DescribeJob ", &unreported)?,
         }
     }
 }

@@ -76,6 +76,25 @@ impl RetryPolicy {
     fn pause(&self, attempt: u32) {
         std::thread::sleep(backoff(attempt, self.base, self.cap));
     }
+
+    /// After failed attempt number `attempt`: retry — note why in `log`
+    /// under `label` (`""`, `"part 3 "`, …) and wait out the backoff — or
+    /// give up with the failure's error (fatal class, or attempts spent).
+    pub fn after_failure(
+        &self,
+        failure: RequestFailure,
+        attempt: u32,
+        label: &str,
+        log: &Log,
+    ) -> Result<(), HostError> {
+        if failure.class != RetryClass::Fatal && attempt < self.max_attempts {
+            log.retry(format!("{label}attempt {attempt}: {}", failure.error));
+            self.pause(attempt);
+            Ok(())
+        } else {
+            Err(failure.error)
+        }
+    }
 }
 
 /// An expected tree hash and where it came from.
@@ -300,21 +319,6 @@ fn comparisons(
         });
     }
     Ok(out)
-}
-
-fn retry_or_fail(
-    failure: RequestFailure,
-    attempt: u32,
-    policy: &RetryPolicy,
-    log: &Log,
-) -> Result<(), HostError> {
-    if failure.class != RetryClass::Fatal && attempt < policy.max_attempts {
-        log.retry(format!("attempt {attempt}: {}", failure.error));
-        policy.pause(attempt);
-        Ok(())
-    } else {
-        Err(failure.error)
-    }
 }
 
 /// Reads a response body to its end through `buf`, handing each piece to
@@ -566,7 +570,7 @@ pub fn download_stream(
         let mut resp: OutputResponse = match client.get_job_output(&plan.loc, range) {
             Ok(r) => r,
             Err(f) => {
-                retry_or_fail(f, attempt, &plan.retry, log)?;
+                plan.retry.after_failure(f, attempt, "", log)?;
                 continue;
             }
         };
@@ -618,7 +622,7 @@ pub fn download_stream(
                 error: HostError::Network(format!("body cut off after {pos} bytes: {why}")),
                 class: RetryClass::Transient,
             };
-            retry_or_fail(f, attempt, &plan.retry, log)?;
+            plan.retry.after_failure(f, attempt, "", log)?;
             continue;
         }
         match verifier.finish() {
@@ -654,7 +658,7 @@ pub fn download_stream(
                     error: HostError::Verification(e),
                     class: RetryClass::Transient,
                 };
-                retry_or_fail(f, attempt, &plan.retry, log)?;
+                plan.retry.after_failure(f, attempt, "", log)?;
             }
             // A body that matched its own x-amz-sha256-tree-hash (a fresh
             // stream with the header present: the header is compared first)
@@ -777,14 +781,11 @@ fn fetch_part(
             tree_hash: None,
         };
         let mut verifier = Verifier::new(expect).map_err(|e| PartError::Fatal(e.into()))?;
-        let retry = |failure: RequestFailure| -> Result<(), PartError> {
-            if failure.class != RetryClass::Fatal && attempt < plan.retry.max_attempts {
-                log.retry(format!("part {index} attempt {attempt}: {}", failure.error));
-                plan.retry.pause(attempt);
-                Ok(())
-            } else {
-                Err(PartError::Fatal(failure.error))
-            }
+        let label = format!("part {index} ");
+        let retry = |failure: RequestFailure| {
+            plan.retry
+                .after_failure(failure, attempt, &label, log)
+                .map_err(PartError::Fatal)
         };
         let mut resp = match client.get_job_output(&plan.loc, Some(RangeRequest::Closed(range))) {
             Ok(r) => r,
