@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use glacier_verify_core::{
     ByteRange, Digest, Error as CoreError, Expectation, HashSource, HeaderHash, JobKind, LEAF_SIZE,
-    RangeRequest, RetryClass, TreeHasher, Verified, Verifier,
+    Level, RangeRequest, RetryClass, TreeHasher, Verified, Verifier,
 };
 use serde::Serialize;
 
@@ -694,12 +694,18 @@ pub fn download_stream(
 fn level_of(verified: &Verified, comps: &[Comparison]) -> &'static str {
     let header = matches!(verified.header, HeaderHash::Matched(_));
     let expected = comps.iter().any(|c| c.with != "x-amz-sha256-tree-hash");
+    level_name(header, expected)
+}
+
+/// The report's name for which hashes were compared: the core's [`Level`] names.
+fn level_name(header: bool, expected: bool) -> &'static str {
     match (header, expected) {
-        (true, true) => "header-and-expected-hash",
-        (true, false) => "header-hash",
-        (false, true) => "expected-hash",
-        (false, false) => "size-only",
+        (true, true) => Level::HeaderAndExpectedHash,
+        (true, false) => Level::HeaderHash,
+        (false, true) => Level::ExpectedHash,
+        (false, false) => Level::SizeOnly,
     }
+    .as_str()
 }
 
 fn stream_warnings(v: &Verified) -> Vec<String> {
@@ -1056,12 +1062,7 @@ fn download_parts(
         });
     }
     let all_headers = header_verified == parts;
-    let level = match (all_headers, !comparisons_out.is_empty()) {
-        (true, true) => "header-and-expected-hash",
-        (true, false) => "header-hash",
-        (false, true) => "expected-hash",
-        (false, false) => "size-only",
-    };
+    let level = level_name(all_headers, !comparisons_out.is_empty());
     let mut warnings = Vec::new();
     if !all_headers && header_verified > 0 {
         warnings.push(format!(
