@@ -4,12 +4,13 @@ use core::fmt;
 
 use crate::head::HeaderField;
 use crate::range::ByteRange;
-use crate::tree_hash::Digest;
+use crate::tree::Digest;
 use crate::verify::HashSource;
 
 /// Everything that can go wrong, each with its precise cause.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Error {
     // --- digests and tree hashes -------------------------------------------
     /// Not exactly 64 hex digits.
@@ -49,9 +50,9 @@ pub enum Error {
     ObsoleteLineFolding,
     /// A line ending in LF without CR.
     BareLineFeed,
-    /// A head line longer than [`MAX_LINE_LEN`](crate::head::MAX_LINE_LEN).
+    /// A head line longer than [`MAX_LINE_LEN`](crate::MAX_LINE_LEN).
     LineTooLong,
-    /// A head longer than [`MAX_HEAD_LEN`](crate::head::MAX_HEAD_LEN) or than the buffer lent.
+    /// A head longer than [`MAX_HEAD_LEN`](crate::MAX_HEAD_LEN) or than the buffer lent.
     HeadTooLarge,
     /// The stream ended inside the head.
     HeadIncomplete,
@@ -130,6 +131,16 @@ pub enum Error {
     /// `x-amz-sha256-tree-hash` missing where SPEC §2.3 says Glacier sends
     /// it, and no expected hash to check against instead (SPEC §9.3).
     TreeHashHeaderMissing,
+    /// The pieces of an [`Assembly`](crate::Assembly) do not add up to the
+    /// output's expected length.
+    OutputLengthMismatch {
+        /// Bytes the output should have.
+        expected: u64,
+        /// Bytes the pieces cover.
+        assembled: u64,
+    },
+    /// More than [`MAX_EXPECTED`](crate::MAX_EXPECTED) expected hashes.
+    TooManyExpectedHashes,
     /// [`Verifier::on_head`](crate::Verifier::on_head) called twice.
     HeadAlreadySeen,
     /// Body bytes or `finish` before the head.
@@ -216,15 +227,16 @@ impl fmt::Display for Error {
                 computed,
                 expected,
             } => {
-                let what = match source {
-                    HashSource::Header => "x-amz-sha256-tree-hash",
-                    HashSource::Expected => "expected tree hash",
-                };
-                write!(f, "tree hash mismatch: computed {computed}, {what} {expected}")
+                write!(f, "tree hash mismatch: computed {computed}, {source} {expected}")
             }
             Error::TreeHashHeaderMissing => f.write_str(
                 "x-amz-sha256-tree-hash missing although the ranges are tree-hash aligned, and no expected hash to check instead",
             ),
+            Error::OutputLengthMismatch { expected, assembled } => write!(
+                f,
+                "the downloaded pieces cover {assembled} bytes of an output of {expected}"
+            ),
+            Error::TooManyExpectedHashes => f.write_str("too many expected tree hashes"),
             Error::HeadAlreadySeen => f.write_str("response head given twice"),
             Error::BodyBeforeHead => f.write_str("body before response head"),
             Error::BufferTooSmall => f.write_str("buffer too small"),

@@ -19,7 +19,7 @@ use nom::{
 
 use crate::Error;
 use crate::range::ContentRange;
-use crate::tree_hash::Digest;
+use crate::tree::Digest;
 
 /// Longest accepted line of a head, CRLF included. A full
 /// `x-amz-archive-description` (1024 characters) fits with room to spare.
@@ -29,8 +29,8 @@ pub const MAX_LINE_LEN: usize = 8 * 1024;
 /// [`Error::HeadTooLarge`]; smaller buffers get [`Parsed::Partial`].
 pub const MAX_HEAD_LEN: usize = 64 * 1024;
 
-/// Longest `x-amz-archive-description` Glacier stores (SPEC §2.2).
-pub const MAX_ARCHIVE_DESCRIPTION_LEN: usize = 1024;
+/// Longest `x-amz-archive-description` accepted: the description limit.
+pub const MAX_ARCHIVE_DESCRIPTION_LEN: usize = crate::protocol::MAX_DESCRIPTION_LEN;
 
 /// The response fields that verification uses (SPEC §2.2).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -59,6 +59,7 @@ pub struct ResponseHead<'a> {
 /// A header this crate interprets, named in errors.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum HeaderField {
     /// `Content-Length`
     ContentLength,

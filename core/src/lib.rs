@@ -15,6 +15,12 @@
 //! - [`Verifier`]: expectation + head + streamed body → [`Verified`] or a
 //!   precise [`Error`] (SPEC §9). The verdict's [`Level`] says which hashes
 //!   were compared; "no checksum available" never reads as "verified".
+//! - [`Assembly`]: the verified pieces of one output (parts, a resumed
+//!   stream, pieces an earlier run kept) → one [`OutputVerdict`] for the
+//!   whole output: composed tree hash, every [`ExpectedHash`] compared under
+//!   its [`HashSource`], the level reached.
+//! - [`GLACIER_VERSION`], [`MIB`], [`SIGNING_SERVICE`],
+//!   [`MAX_DESCRIPTION_LEN`]: protocol facts, stated once for every layer.
 //!
 //! ## Memory
 //! No heap, no `alloc`, no `unsafe`. Measured on x86-64 (the test
@@ -71,21 +77,33 @@
     )
 )]
 
-pub mod error;
-pub mod head;
-pub mod range;
-pub mod service_error;
-pub mod tree_hash;
-pub mod verify;
+// Modules are private: every public item has one path, at the crate root.
+mod error;
+mod head;
+mod output;
+mod protocol;
+mod range;
+mod service_error;
+mod tree;
+mod verify;
 
 pub use error::Error;
-pub use head::{HeadBuilder, HeaderField, Parsed, ResponseHead, parse_head};
+pub use head::{
+    HeadBuilder, HeaderField, MAX_ARCHIVE_DESCRIPTION_LEN, MAX_HEAD_LEN, MAX_LINE_LEN, Parsed,
+    ResponseHead, parse_head,
+};
+pub use output::{Assembly, ExpectedHash, MAX_EXPECTED, OutputVerdict};
+pub use protocol::{GLACIER_VERSION, MAX_DESCRIPTION_LEN, MIB, SIGNING_SERVICE};
 pub use range::{
     ByteRange, ContentRange, JobKind, RangeRequest, is_megabyte_aligned, is_tree_hash_aligned,
-    parse_retrieval_byte_range, tree_hash_header_expected,
+    is_tree_hash_aligned_with_leaf, parse_retrieval_byte_range, tree_hash_header_expected,
 };
-pub use service_error::{ErrorCode, ErrorType, RetryClass, ServiceError, classify};
-pub use tree_hash::{Digest, HexDigest, LEAF_SIZE, TreeHasher, combine, leaf_hash, tree_hash};
+pub use service_error::{
+    ErrorCode, ErrorType, MAX_CODE_LEN, MAX_MESSAGE_LEN, RetryClass, ServiceError, classify,
+};
+pub use tree::{
+    Digest, HexDigest, LEAF_SIZE, MAX_DEPTH, TreeHasher, combine, leaf_hash, tree_hash,
+};
 pub use verify::{
     DrainError, Expectation, HashSource, HeaderHash, Level, Verified, Verifier, verify_body,
     verify_response,

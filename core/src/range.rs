@@ -16,7 +16,7 @@ use nom::{
 };
 
 use crate::Error;
-use crate::tree_hash::LEAF_SIZE;
+use crate::tree::LEAF_SIZE;
 
 /// An inclusive byte range `[first, last]`, as HTTP writes them.
 ///
@@ -288,6 +288,7 @@ pub fn is_tree_hash_aligned_with_leaf(range: ByteRange, size: u64, leaf: u64) ->
 /// What kind of job produced the output (SPEC §5.1 `Action`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum JobKind {
     /// `ArchiveRetrieval`: `archive_size` is DescribeJob's `ArchiveSizeInBytes`
     /// (the whole archive, even for ranged retrievals) and `retrieval` its

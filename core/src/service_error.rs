@@ -21,6 +21,7 @@ const MAX_DEPTH: u8 = 16;
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[allow(missing_docs)] // the names are the service's own
+#[non_exhaustive]
 pub enum ErrorCode {
     InvalidParameterValueException,
     MissingParameterValueException,
@@ -137,6 +138,7 @@ impl ErrorCode {
 /// The `type` field: who is at fault (SPEC §3).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum ErrorType {
     /// `"Client"`
     Client,
@@ -149,6 +151,7 @@ pub enum ErrorType {
 /// Whether and how a failed request may be tried again (SPEC §3, §9.5).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum RetryClass {
     /// Slow down, then retry (throttling codes, HTTP 429).
     Throttling,

@@ -26,7 +26,7 @@ use embedded_io::{ErrorType, Read, Write};
 use crate::Error;
 use crate::head::{Parsed, ResponseHead, parse_head};
 use crate::range::{ByteRange, JobKind, RangeRequest, tree_hash_header_expected};
-use crate::tree_hash::{Digest, TreeHasher};
+use crate::tree::{Digest, TreeHasher};
 
 /// What the caller knows before the response arrives.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -61,6 +61,7 @@ impl Expectation {
 /// What happened with `x-amz-sha256-tree-hash`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum HeaderHash {
     /// Present and equal to the body's tree hash.
     Matched(Digest),
@@ -100,9 +101,10 @@ pub struct Verified {
     pub content_range_total_mismatch: Option<u64>,
 }
 
-/// How far a [`Verified`] verdict goes.
+/// How far a verdict goes: which hashes were compared.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Level {
     /// Status, ranges and sizes only: no tree hash was available to compare.
     SizeOnly,
@@ -115,6 +117,17 @@ pub enum Level {
 }
 
 impl Level {
+    /// The level reached when the tree hash matched a response header
+    /// (`header`) and / or an expected hash (`expected`).
+    pub const fn of(header: bool, expected: bool) -> Self {
+        match (header, expected) {
+            (true, true) => Level::HeaderAndExpectedHash,
+            (true, false) => Level::HeaderHash,
+            (false, true) => Level::ExpectedHash,
+            (false, false) => Level::SizeOnly,
+        }
+    }
+
     /// Short machine-friendly name (`size-only`, `header-hash`, …).
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -126,29 +139,72 @@ impl Level {
     }
 }
 
+impl core::fmt::Display for Level {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Verified {
     /// Which hashes were compared.
     pub fn level(&self) -> Level {
-        match (
+        Level::of(
             matches!(self.header, HeaderHash::Matched(_)),
             self.expected_hash_matched,
-        ) {
-            (true, true) => Level::HeaderAndExpectedHash,
-            (true, false) => Level::HeaderHash,
-            (false, true) => Level::ExpectedHash,
-            (false, false) => Level::SizeOnly,
+        )
+    }
+}
+
+/// Where a hash that a computed tree hash is compared with came from.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum HashSource {
+    /// The response's `x-amz-sha256-tree-hash`.
+    Header,
+    /// The [`Expectation`]'s hash, source not named.
+    Expected,
+    /// DescribeJob's `SHA256TreeHash`.
+    DescribeJob,
+    /// A hash the user typed (`--expected-tree-hash`).
+    CommandLine,
+    /// The archive's `SHA256TreeHash` in a vault inventory.
+    Inventory,
+    /// The `x-amz-sha256-tree-hash` of a stream's first response, which a
+    /// resumed stream (prefix from disk + a later response) is checked against.
+    FirstResponseHeader,
+}
+
+impl HashSource {
+    /// Short machine-friendly name (`header`, `describe-job`, …).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            HashSource::Header => "x-amz-sha256-tree-hash",
+            HashSource::Expected => "expected",
+            HashSource::DescribeJob => "describe-job",
+            HashSource::CommandLine => "expected-tree-hash-option",
+            HashSource::Inventory => "inventory",
+            HashSource::FirstResponseHeader => "first-response-header",
+        }
+    }
+
+    /// The source in words, for messages.
+    pub const fn describe(self) -> &'static str {
+        match self {
+            HashSource::Header => "x-amz-sha256-tree-hash",
+            HashSource::Expected => "expected tree hash",
+            HashSource::DescribeJob => "DescribeJob SHA256TreeHash",
+            HashSource::CommandLine => "--expected-tree-hash",
+            HashSource::Inventory => "the inventory's SHA256TreeHash",
+            HashSource::FirstResponseHeader => "x-amz-sha256-tree-hash of the first response",
         }
     }
 }
 
-/// Which hash a computed tree hash failed to match.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum HashSource {
-    /// The response's `x-amz-sha256-tree-hash`.
-    Header,
-    /// The caller's expected hash (DescribeJob, inventory, command line).
-    Expected,
+impl core::fmt::Display for HashSource {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.describe())
+    }
 }
 
 /// What the verifier learnt from the head.
@@ -372,8 +428,22 @@ impl Verifier {
         self.conclude()
     }
 
+    /// Ends the body of one piece of a larger output and gives its verdict,
+    /// for an [`Assembly`](crate::Assembly): as [`finish`](Self::finish),
+    /// except that a header missing where Glacier sends it
+    /// ([`HeaderHash::MissingButExpected`]) is not an error here — the
+    /// assembly fails unless an expected hash of the whole output matches.
+    pub fn finish_part(mut self) -> Result<Verified, Error> {
+        self.settle(true)
+    }
+
     /// [`finish`](Self::finish) in place.
     fn conclude(&mut self) -> Result<Verified, Error> {
+        self.settle(false)
+    }
+
+    /// Concludes; `deferred`: leave a missing header to the caller's assembly.
+    fn settle(&mut self, deferred: bool) -> Result<Verified, Error> {
         let a = self.accepted.ok_or(Error::BodyBeforeHead)?;
         if self.received < a.content_length {
             return Err(Error::BodyTooShort {
@@ -408,7 +478,7 @@ impl Verifier {
             }
             None => false,
         };
-        if header == HeaderHash::MissingButExpected && !expected_hash_matched {
+        if header == HeaderHash::MissingButExpected && !expected_hash_matched && !deferred {
             return Err(Error::TreeHashHeaderMissing);
         }
         Ok(Verified {

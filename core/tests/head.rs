@@ -2,11 +2,11 @@
 //! parsing at every split, and the strict rules of RFC 9112 that keep a
 //! smuggled or garbled head from deciding what we trust.
 
-use glacier_verify_core::head::{MAX_HEAD_LEN, MAX_LINE_LEN};
 use glacier_verify_core::{
     ByteRange, ContentRange, Digest, Error, HeadBuilder, HeaderField, Parsed, ResponseHead,
     parse_head,
 };
+use glacier_verify_core::{MAX_HEAD_LEN, MAX_LINE_LEN};
 
 /// DG-GJO Example 1, archive: 200 with the tree hash.
 const ARCHIVE_200: &str = "HTTP/1.1 200 OK\r\n\

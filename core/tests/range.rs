@@ -5,7 +5,7 @@
 mod common;
 
 use common::{MIB64, node_spans};
-use glacier_verify_core::range::is_tree_hash_aligned_with_leaf;
+use glacier_verify_core::is_tree_hash_aligned_with_leaf;
 use glacier_verify_core::{
     ByteRange, ContentRange, Error, JobKind, RangeRequest, is_megabyte_aligned,
     is_tree_hash_aligned, parse_retrieval_byte_range, tree_hash_header_expected,

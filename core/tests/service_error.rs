@@ -1,7 +1,7 @@
 //! Glacier error bodies and retry classes (SPEC §3, §9.5).
 
-use glacier_verify_core::service_error::{MAX_CODE_LEN, MAX_MESSAGE_LEN};
 use glacier_verify_core::{Error, ErrorCode, ErrorType, RetryClass, ServiceError, classify};
+use glacier_verify_core::{MAX_CODE_LEN, MAX_MESSAGE_LEN};
 use proptest::prelude::*;
 
 fn parse(status: u16, body: &str) -> ServiceError {

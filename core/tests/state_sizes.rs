@@ -4,7 +4,7 @@
 
 use core::mem::size_of;
 
-use glacier_verify_core::tree_hash::MAX_DEPTH;
+use glacier_verify_core::MAX_DEPTH;
 use glacier_verify_core::{Error, ResponseHead, ServiceError, TreeHasher, Verifier};
 
 #[test]
@@ -43,7 +43,7 @@ fn state_sizes() {
 #[test]
 fn crate_docs_state_the_measured_sizes() {
     let lib = include_str!("../src/lib.rs");
-    let tree = include_str!("../src/tree_hash.rs");
+    let tree = include_str!("../src/tree.rs");
     let spaced = |n: usize| {
         let s = n.to_string();
         if s.len() > 3 {

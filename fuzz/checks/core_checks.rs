@@ -11,12 +11,12 @@
 
 use std::convert::Infallible;
 
-use glacier_verify_core::head::MAX_HEAD_LEN;
+use glacier_verify_core::MAX_HEAD_LEN;
 use glacier_verify_core::{
     ByteRange, ContentRange, Digest, DrainError, Error, Expectation, HeadBuilder, HeaderHash,
     JobKind, LEAF_SIZE, Level, Parsed, RangeRequest, ResponseHead, ServiceError, TreeHasher,
-    Verified, Verifier, classify, is_megabyte_aligned, is_tree_hash_aligned, parse_head,
-    parse_retrieval_byte_range, range::is_tree_hash_aligned_with_leaf, tree_hash,
+    Verified, Verifier, classify, is_megabyte_aligned, is_tree_hash_aligned,
+    is_tree_hash_aligned_with_leaf, parse_head, parse_retrieval_byte_range, tree_hash,
     tree_hash_header_expected, verify_response,
 };
 use sha2::{Digest as _, Sha256};
@@ -489,9 +489,9 @@ pub fn service_error(data: &[u8]) {
     if let Ok(e) = &r {
         assert_eq!(e.status, status);
         assert!(!e.code_text.is_empty());
-        assert!(e.code_text.len() <= glacier_verify_core::service_error::MAX_CODE_LEN);
+        assert!(e.code_text.len() <= glacier_verify_core::MAX_CODE_LEN);
         assert!(!e.code_text.contains(':'), "code keeps a ':' suffix");
-        assert!(e.message.len() <= glacier_verify_core::service_error::MAX_MESSAGE_LEN);
+        assert!(e.message.len() <= glacier_verify_core::MAX_MESSAGE_LEN);
         assert_eq!(
             e.code,
             glacier_verify_core::ErrorCode::from_text(&e.code_text)
@@ -1097,7 +1097,7 @@ fn reference_header_expected(job: JobKind, d: ByteRange) -> bool {
                     LEAF_SIZE,
                 )
         }
-        JobKind::Inventory | JobKind::Unknown => false,
+        _ => false,
     }
 }
 

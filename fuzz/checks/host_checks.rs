@@ -13,8 +13,8 @@ use std::fmt;
 
 use glacier_verify::credentials::{Env, Overrides, parse_ini, resolve};
 use glacier_verify::inventory::{Format, Inventory, detect_format, parse, parse_csv, parse_json};
-use glacier_verify_core::service_error::{MAX_CODE_LEN, MAX_MESSAGE_LEN};
 use glacier_verify_core::{ErrorType, ServiceError};
+use glacier_verify_core::{MAX_CODE_LEN, MAX_MESSAGE_LEN};
 use serde::Deserialize;
 use serde::de::{MapAccess, Visitor};
 use serde_json::Value;

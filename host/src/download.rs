@@ -717,7 +717,7 @@ fn stream_warnings(v: &Verified) -> Vec<String> {
         HeaderHash::NotCompared(_) => w.push(
             "the resumed response's x-amz-sha256-tree-hash covers only its own bytes and was not compared".into(),
         ),
-        HeaderHash::NotSent | HeaderHash::Matched(_) => {}
+        _ => {}
     }
     if let Some(total) = v.content_range_total_mismatch {
         w.push(format!(

@@ -8,8 +8,8 @@ use std::io::Read;
 use std::path::Path;
 
 use glacier_verify_core::{
-    Digest, Expectation, HeadBuilder, HeaderHash, Level, Parsed, RangeRequest, ResponseHead,
-    Verifier, head::MAX_HEAD_LEN, parse_head,
+    Digest, Expectation, HeadBuilder, HeaderHash, Level, MAX_HEAD_LEN, Parsed, RangeRequest,
+    ResponseHead, Verifier, parse_head,
 };
 use serde_json::json;
 

@@ -18,7 +18,7 @@ use glacier_verify_core::{
     ByteRange, ContentRange, Digest, DrainError, ErrorCode, Expectation, HeadBuilder, HeaderField,
     JobKind, LEAF_SIZE, Parsed, RangeRequest, RetryClass, ServiceError, TreeHasher, Verifier,
     classify, combine, is_megabyte_aligned, is_tree_hash_aligned, leaf_hash, parse_head,
-    parse_retrieval_byte_range, range::is_tree_hash_aligned_with_leaf, tree_hash,
+    parse_retrieval_byte_range, is_tree_hash_aligned_with_leaf, tree_hash,
     tree_hash_header_expected, verify_body, verify_response,
 };
 

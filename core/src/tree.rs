@@ -29,7 +29,7 @@ use sha2::{Digest as _, Sha256};
 use crate::Error;
 
 /// Leaf size of the Glacier tree hash: 1 MiB (SPEC §4.1).
-pub const LEAF_SIZE: u64 = 1 << 20;
+pub const LEAF_SIZE: u64 = crate::protocol::MIB;
 
 /// `LEAF_SIZE` as the `u32` the open-leaf counter uses.
 const LEAF_SIZE_U32: u32 = 1 << 20;
