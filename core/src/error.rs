@@ -227,7 +227,14 @@ impl fmt::Display for Error {
                 computed,
                 expected,
             } => {
-                write!(f, "tree hash mismatch: computed {computed}, {source} {expected}")
+                if *source == HashSource::Header {
+                    write!(f, "tree hash mismatch: computed {computed}, x-amz-sha256-tree-hash {expected}")
+                } else {
+                    write!(
+                        f,
+                        "tree hash mismatch: computed {computed}, expected tree hash {expected} (from {source})"
+                    )
+                }
             }
             Error::TreeHashHeaderMissing => f.write_str(
                 "x-amz-sha256-tree-hash missing although the ranges are tree-hash aligned, and no expected hash to check instead",

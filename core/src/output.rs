@@ -149,10 +149,23 @@ impl Assembly {
         self.expected.iter().flatten()
     }
 
+    /// Whether a piece can be part of a passing verdict, checked as soon
+    /// as it is verified (before the other pieces arrive): one whose header
+    /// was missing although due passes only if an expected hash of the
+    /// whole output was given ([`Error::TreeHashHeaderMissing`] otherwise).
+    pub fn admit(&self, piece: &Verified) -> Result<(), Error> {
+        if piece.header == HeaderHash::MissingButExpected && self.expected().next().is_none() {
+            return Err(Error::TreeHashHeaderMissing);
+        }
+        Ok(())
+    }
+
     /// Adds the next piece as its [`Verifier`](crate::Verifier) concluded
-    /// it. A verifier that continued a prefix covers prefix and body: its
-    /// verdict is the piece from the start of the output.
+    /// it (after [`admit`](Self::admit)). A verifier that continued a
+    /// prefix covers prefix and body: its verdict is the piece from the
+    /// start of the output.
     pub fn push(&mut self, piece: &Verified) -> Result<(), Error> {
+        self.admit(piece)?;
         self.push_recorded(piece.hashed_len, piece.tree_hash, piece.header)
     }
 

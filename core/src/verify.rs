@@ -195,7 +195,7 @@ impl HashSource {
             HashSource::Expected => "expected tree hash",
             HashSource::DescribeJob => "DescribeJob SHA256TreeHash",
             HashSource::CommandLine => "--expected-tree-hash",
-            HashSource::Inventory => "the inventory's SHA256TreeHash",
+            HashSource::Inventory => "inventory",
             HashSource::FirstResponseHeader => "x-amz-sha256-tree-hash of the first response",
         }
     }

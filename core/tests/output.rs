@@ -139,7 +139,24 @@ fn a_missing_header_passes_only_through_an_expected_hash() {
     // Part 1 lacks the header Glacier sends for aligned ranges.
     let pieces = parts(&data, |i| i != 1);
     assert_eq!(pieces[1].header, HeaderHash::MissingButExpected);
-    let a = assemble(&pieces, &[]).unwrap();
+    // Refused as soon as the piece is verified, and when pushed.
+    let a = Assembly::new(Some(LEN));
+    assert_eq!(a.admit(&pieces[1]), Err(Error::TreeHashHeaderMissing));
+    assert_eq!(a.admit(&pieces[0]), Ok(()));
+    assert_eq!(
+        assemble(&pieces, &[]).unwrap_err(),
+        Error::TreeHashHeaderMissing
+    );
+    // A record says the same: it fails at the verdict.
+    let mut a = Assembly::new(Some(LEN));
+    for (i, p) in pieces.iter().enumerate() {
+        let header = if i == 1 {
+            HeaderHash::MissingButExpected
+        } else {
+            p.header
+        };
+        a.push_recorded(p.hashed_len, p.tree_hash, header).unwrap();
+    }
     assert_eq!(a.verdict().unwrap_err(), Error::TreeHashHeaderMissing);
 
     let whole = tree_hash(&data);

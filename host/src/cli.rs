@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use glacier_verify_core::{Digest, JobKind, RangeRequest};
-use serde_json::json;
+use glacier_verify_core::{Digest, RangeRequest};
 
 use crate::client::{Client, ClientConfig, JobLocation};
-use crate::download::{self, ExpectedHash, Outcome, Plan, RetryPolicy};
+use crate::download::{self, Download, Log, OutputPaths, Plan, Request, RetryPolicy};
 use crate::error::{HostError, exit};
 use crate::progress::Progress;
+use crate::report::{Attempts, Report};
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -215,7 +215,7 @@ fn parse_part_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("size too large: {s:?}"))?;
     if bytes < (1 << 20) || !bytes.is_multiple_of(1 << 20) || !(bytes >> 20).is_power_of_two() {
         return Err(format!(
-            "{s:?} is not a power-of-two number of MiB: per-part tree hashes compose only for such parts (SPEC §4.2)"
+            "{s:?} is not a power-of-two number of MiB: per-part tree hashes compose only for such parts"
         ));
     }
     Ok(bytes)
@@ -261,16 +261,15 @@ fn client(g: &Global, read_timeout: Duration) -> Result<Client, HostError> {
             region: g.region.as_deref(),
             endpoint_url: g.endpoint_url.as_deref(),
         },
-    )
-    .map_err(|e| HostError::Usage(e.to_string()))?;
-    Client::new(ClientConfig {
+    )?;
+    Ok(Client::new(ClientConfig {
         endpoint: resolved.endpoint.endpoint,
         region: resolved.region.region.as_str().to_string(),
         credentials: resolved.credentials.credentials,
         connect_timeout: Duration::from_secs(10),
         read_timeout,
         debug: g.debug,
-    })
+    }))
 }
 
 fn location(a: &JobArgs) -> JobLocation {
@@ -283,12 +282,7 @@ fn location(a: &JobArgs) -> JobLocation {
 
 fn describe_job(g: &Global, a: &JobArgs) -> Result<i32, HostError> {
     let c = client(g, Duration::from_secs(60))?;
-    let retry = RetryPolicy {
-        max_attempts: 5,
-        base: Duration::from_secs(1),
-        cap: Duration::from_secs(20),
-    };
-    let (_, raw) = describe_with_retry(&c, &location(a), &retry)?;
+    let (_, raw) = describe_with_retry(&c, &location(a), &RetryPolicy::standard())?;
     println!("{}", serde_json::to_string_pretty(&raw).unwrap_or_default());
     Ok(exit::OK)
 }
@@ -311,18 +305,45 @@ fn inventory(a: &InventoryArgs) -> Result<i32, HostError> {
     Ok(exit::OK)
 }
 
-/// Appends `suffix` to a path's file name.
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
-
 fn get_job_output(g: &Global, a: GetJobOutput) -> Result<i32, HostError> {
     let c = client(g, Duration::from_secs(a.read_timeout))?;
     let loc = location(&a.job);
     let to_stdout = a.outfile.as_os_str() == "-";
     // Check the output location before spending a request.
+    let paths = OutputPaths::for_target(&output_target(&a.outfile, &loc, to_stdout)?);
+    let retry = RetryPolicy {
+        max_attempts: a.max_attempts,
+        base: Duration::from_millis(a.retry_base_ms),
+        cap: Duration::from_secs(20),
+    };
+    let facts = if a.no_describe_job {
+        None
+    } else {
+        // A failure here still gets its report, like one in the download.
+        let facts = describe_with_retry(&c, &loc, &retry)
+            .and_then(|(job, _)| Ok(job.facts()?))
+            .inspect_err(|e| {
+                emit_report(&Report::failed(e, &[], no_attempts(), None), to_stdout)
+            })?;
+        Some(facts)
+    };
+    let inventory = a.inventory.as_deref().map(read_inventory).transpose()?;
+    let request = Request {
+        range: a.range,
+        expected_tree_hash: a.expected_tree_hash,
+        inventory: a.inventory.as_deref().zip(inventory.as_ref()),
+        part_size: a.part_size,
+        parallel: usize::from(a.parallel),
+    };
+    let plan = Plan::new(loc, facts.as_ref(), &request, retry)?;
+    let shown = (!to_stdout).then_some(a.outfile.as_path());
+    run_download(&c, &plan, &paths, g.quiet, shown)
+}
+
+/// Where the verified output is written: OUTFILE, or for `-` a spool
+/// file named after the job in the temporary directory. Its directory
+/// must exist.
+fn output_target(outfile: &Path, loc: &JobLocation, to_stdout: bool) -> Result<PathBuf, HostError> {
     let target = if to_stdout {
         std::env::temp_dir().join(format!(
             "glacier-verify-{}-{}",
@@ -330,7 +351,7 @@ fn get_job_output(g: &Global, a: GetJobOutput) -> Result<i32, HostError> {
             sanitize(&loc.job_id)
         ))
     } else {
-        a.outfile.clone()
+        outfile.to_owned()
     };
     if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty())
         && !dir.is_dir()
@@ -340,164 +361,87 @@ fn get_job_output(g: &Global, a: GetJobOutput) -> Result<i32, HostError> {
             dir.display()
         )));
     }
+    Ok(target)
+}
 
-    let retry = RetryPolicy {
-        max_attempts: a.max_attempts,
-        base: Duration::from_millis(a.retry_base_ms),
-        cap: Duration::from_secs(20),
-    };
-    let mut notes = Vec::new();
-    let mut expected = Vec::new();
-    if let Some(d) = a.expected_tree_hash {
-        expected.push(ExpectedHash {
-            digest: d,
-            source: "--expected-tree-hash".into(),
-        });
+fn read_inventory(path: &Path) -> Result<crate::inventory::Inventory, HostError> {
+    let bytes = std::fs::read(path).map_err(|e| HostError::io(path, e))?;
+    crate::inventory::parse(&bytes)
+        .map_err(|e| HostError::Usage(format!("{}: {e}", path.display())))
+}
+
+fn no_attempts() -> Attempts {
+    Attempts {
+        requests: 0,
+        retries: Vec::new(),
     }
-    let (kind, output_len, describe_hash, archive_id) = if a.no_describe_job {
-        notes.push(
-            "DescribeJob skipped (--no-describe-job): checked against the response headers only"
-                .to_string(),
-        );
-        (JobKind::Unknown, None, None, None)
-    } else {
-        // A failure here still gets its report, like one in the download.
-        let facts = describe_with_retry(&c, &loc, &retry)
-            .and_then(|(job, _)| job.facts().map_err(|e| HostError::Job(e.to_string())))
-            .inspect_err(|e| emit_report(&failure_report(e, &notes, None), to_stdout))?;
-        notes.extend(facts.notes.iter().cloned());
-        (
-            facts.kind,
-            facts.output_len,
-            facts.output_tree_hash,
-            facts.archive_id,
-        )
-    };
-    if let Some(inv_path) = &a.inventory {
-        let bytes = std::fs::read(inv_path).map_err(|e| HostError::io(inv_path, e))?;
-        let inv = crate::inventory::parse(&bytes)
-            .map_err(|e| HostError::Usage(format!("{}: {e}", inv_path.display())))?;
-        let id = archive_id.as_deref().ok_or_else(|| {
-            HostError::Usage("--inventory needs the job's ArchiveId from DescribeJob (not with --no-describe-job)".into())
-        })?;
-        let entry = inv.find(id).ok_or_else(|| {
-            HostError::Usage(format!(
-                "archive {id} is not in the inventory {}",
-                inv_path.display()
-            ))
-        })?;
-        if a.range.is_some() {
-            return Err(HostError::Usage(
-                "--inventory gives the whole archive's tree hash; it cannot check a --range download".into(),
-            ));
-        }
-        if let JobKind::Archive {
-            archive_size,
-            retrieval,
-        } = kind
-            && glacier_verify_core::ByteRange::whole(archive_size) != Some(retrieval)
-        {
-            return Err(HostError::Usage(format!(
-                "--inventory gives the whole archive's tree hash; this job retrieved only bytes {retrieval} of {archive_size}"
-            )));
-        }
-        expected.push(ExpectedHash {
-            digest: entry.tree_hash,
-            source: format!("inventory {}", inv_path.display()),
-        });
+}
+
+fn attempts(log: &Log) -> Attempts {
+    Attempts {
+        requests: log.requests(),
+        retries: log.retries(),
     }
-    // DescribeJob's SHA256TreeHash is of the whole output (SPEC §5.1): it
-    // applies only when the whole output is downloaded.
-    if let Some(h) = describe_hash {
-        if a.range.is_none() {
-            expected.push(ExpectedHash {
-                digest: h,
-                source: "DescribeJob SHA256TreeHash".into(),
-            });
-        } else {
-            notes.push("DescribeJob's SHA256TreeHash covers the whole output, not the --range: not compared".into());
-        }
-    }
-    if let (Some(r), Some(len)) = (a.range, output_len) {
-        r.resolve(len).map_err(|e| {
-            HostError::Usage(format!("--range {r}: {e} (the job output is {len} bytes)"))
-        })?;
-    }
-    if a.part_size.is_some() && (a.range.is_some() || output_len.is_none()) {
-        notes.push(
-            "--part-size ignored: parts need the whole output's length from DescribeJob and no --range; downloaded as one stream"
-                .into(),
-        );
-    }
-    let plan = Plan {
-        loc,
-        kind,
-        output_len,
-        range: a.range,
-        expected,
-        retry,
-        parallel: usize::from(a.parallel),
-        part_size: a.part_size,
-    };
-    let part_path = with_suffix(&target, ".part");
-    let journal_path = with_suffix(&target, ".part.journal");
-    let progress = Progress::start(!g.quiet);
-    let log = download::Log::default();
-    let result = download::download(
-        &c,
-        &plan,
-        &part_path,
-        &journal_path,
-        &progress.counters(),
-        &log,
-    );
+}
+
+/// Downloads as planned, moves the verified output into place and
+/// reports; `outfile` is `None` when the output goes to stdout.
+fn run_download(
+    c: &Client,
+    plan: &Plan,
+    paths: &OutputPaths,
+    quiet: bool,
+    outfile: Option<&Path>,
+) -> Result<i32, HostError> {
+    let to_stdout = outfile.is_none();
+    let progress = Progress::start(!quiet);
+    let counters = progress.counters();
+    let log = Log::default();
+    let result = download::download(&Download {
+        client: c,
+        plan,
+        paths,
+        counters: &counters,
+        log: &log,
+    });
     drop(progress);
-    let report_to = |v: serde_json::Value| emit_report(&v, to_stdout);
     match result {
         Ok(outcome) => {
-            finish_output(&part_path, &journal_path, &target)?;
+            finish_output(paths)?;
             if to_stdout {
-                copy_to_stdout(&target)?;
+                copy_to_stdout(&paths.target)?;
             }
-            report_to(report(
-                &outcome,
-                &notes,
-                if to_stdout { None } else { Some(&a.outfile) },
-            ));
+            let report = Report::verified(plan, &outcome, attempts(&log), outfile);
+            emit_report(&report, to_stdout);
             Ok(exit::OK)
         }
         Err(e) => {
             // A .part that never received a byte is noise, and so is its journal.
-            if std::fs::metadata(&part_path).is_ok_and(|m| m.len() == 0) {
-                let _ = std::fs::remove_file(&part_path);
-                let _ = std::fs::remove_file(&journal_path);
+            if std::fs::metadata(&paths.part).is_ok_and(|m| m.len() == 0) {
+                let _ = std::fs::remove_file(&paths.part);
+                let _ = std::fs::remove_file(&paths.journal);
             }
-            let mut r = failure_report(
-                &e,
-                &notes,
-                part_path.exists().then_some(part_path.as_path()),
-            );
-            r["verification"]["requests"] = json!(log.requests());
-            r["verification"]["retries"] = json!(log.retries());
-            report_to(r);
+            let partial = paths.part.exists().then_some(paths.part.as_path());
+            let report = Report::failed(&e, &plan.notes, attempts(&log), partial);
+            emit_report(&report, to_stdout);
             if to_stdout {
-                let _ = std::fs::remove_file(&part_path);
-                let _ = std::fs::remove_file(&journal_path);
+                let _ = std::fs::remove_file(&paths.part);
+                let _ = std::fs::remove_file(&paths.journal);
             }
             Err(e)
         }
     }
 }
 
-/// DescribeJob, retried like GetJobOutput requests (SPEC §9.5: 5xx,
-/// 408, throttling and transport failures; never 400/403/404).
+/// DescribeJob, retried like GetJobOutput requests (docs/protocol.md §9.5:
+/// 5xx, 408, throttling and transport failures; never 400/403/404).
 fn describe_with_retry(
     c: &Client,
     loc: &JobLocation,
     retry: &RetryPolicy,
 ) -> Result<(crate::job::JobDescription, serde_json::Value), HostError> {
     // DescribeJob's retries are not part of the download's report.
-    let unreported = download::Log::default();
+    let unreported = Log::default();
     let mut attempt = 0u32;
     loop {
         attempt += 1;
@@ -508,22 +452,9 @@ fn describe_with_retry(
     }
 }
 
-/// The get-job-output report of a failure.
-fn failure_report(e: &HostError, notes: &[String], partial: Option<&Path>) -> serde_json::Value {
-    json!({
-        "verification": {
-            "verdict": "failed",
-            "error": {"kind": e.kind(), "message": e.to_string()},
-            "notes": notes,
-        },
-        "outfile": null,
-        "partialFile": partial.map(|p| p.display().to_string()),
-    })
-}
-
 /// Prints a report: on stdout, or on stderr when stdout carries the data.
-fn emit_report(v: &serde_json::Value, to_stdout: bool) {
-    let text = serde_json::to_string_pretty(v).unwrap_or_default();
+fn emit_report(report: &Report, to_stdout: bool) {
+    let text = report.to_json();
     if to_stdout {
         eprintln!("{text}");
     } else {
@@ -540,12 +471,13 @@ fn sanitize(s: &str) -> String {
 
 /// fsync the verified `.part`, rename it to the output path, fsync the
 /// directory, drop the journal.
-fn finish_output(part: &Path, journal: &Path, target: &Path) -> Result<(), HostError> {
+fn finish_output(paths: &OutputPaths) -> Result<(), HostError> {
+    let (part, target) = (&paths.part, &paths.target);
     let f = File::open(part).map_err(|e| HostError::io(part, e))?;
     f.sync_all().map_err(|e| HostError::io(part, e))?;
     std::fs::rename(part, target).map_err(|e| HostError::io(target, e))?;
     crate::journal::sync_parent(target);
-    let _ = std::fs::remove_file(journal);
+    let _ = std::fs::remove_file(&paths.journal);
     Ok(())
 }
 
@@ -555,24 +487,6 @@ fn copy_to_stdout(path: &Path) -> Result<(), HostError> {
     let r = std::io::copy(&mut f, &mut out).and_then(|_| out.flush());
     let _ = std::fs::remove_file(path);
     r.map(|_| ()).map_err(|e| HostError::io("<stdout>", e))
-}
-
-/// The get-job-output report: the AWS CLI's fields plus `verification`.
-fn report(o: &Outcome, notes: &[String], outfile: Option<&Path>) -> serde_json::Value {
-    let mut v = serde_json::to_value(&o.head).unwrap_or_else(|_| json!({}));
-    let mut verification = serde_json::to_value(o).unwrap_or_else(|_| json!({}));
-    if let Some(obj) = verification.as_object_mut() {
-        obj.insert("verdict".into(), json!("verified"));
-        obj.insert("notes".into(), json!(notes));
-    }
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert("verification".into(), verification);
-        obj.insert(
-            "outfile".into(),
-            json!(outfile.map(|p| p.display().to_string())),
-        );
-    }
-    v
 }
 
 #[cfg(test)]

@@ -5,17 +5,15 @@ use std::io::Read;
 use std::time::Duration;
 
 use glacier_verify_core::{
-    HeadBuilder, RangeRequest, ResponseHead, RetryClass, ServiceError, classify,
+    GLACIER_VERSION, HeadBuilder, RangeRequest, ResponseHead, RetryClass, SIGNING_SERVICE,
+    ServiceError, classify,
 };
 use ureq::http::Response;
 
 use crate::credentials::Endpoint;
-use crate::error::HostError;
+use crate::error::{HostError, ServiceFailure};
 use crate::job::JobDescription;
 use crate::sigv4::{self, AmzDate, Credentials, SignableRequest, SigningParams, SigningSettings};
-
-/// `x-amz-glacier-version`, required on every request (SPEC §1).
-pub const GLACIER_VERSION: &str = "2012-06-01";
 
 /// Longest error body read (they are a few hundred bytes).
 const MAX_ERROR_BODY: u64 = 64 * 1024;
@@ -74,10 +72,26 @@ pub struct RequestFailure {
 }
 
 impl RequestFailure {
-    fn network(msg: String) -> Self {
-        RequestFailure {
-            error: HostError::Network(msg),
-            class: RetryClass::Transient,
+    /// A transport failure of `request`: TLS trouble is configuration and
+    /// final; the rest (refused, reset, timed out) is worth retrying.
+    fn transport(request: String, source: ureq::Error) -> Self {
+        let tls = matches!(
+            source,
+            ureq::Error::Tls(_)
+                | ureq::Error::Rustls(_)
+                | ureq::Error::Pem(_)
+                | ureq::Error::TlsRequired
+        );
+        if tls {
+            RequestFailure {
+                error: HostError::Tls { request, source },
+                class: RetryClass::Fatal,
+            }
+        } else {
+            RequestFailure {
+                error: HostError::Http { request, source },
+                class: RetryClass::Transient,
+            }
         }
     }
 }
@@ -112,8 +126,8 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client; fails on an endpoint URL it cannot use.
-    pub fn new(config: ClientConfig) -> Result<Self, HostError> {
+    /// A client for the configured endpoint.
+    pub fn new(config: ClientConfig) -> Self {
         let host = config.endpoint.host_header();
         let origin = format!("{}://{host}", config.endpoint.scheme().as_str());
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -125,12 +139,12 @@ impl Client {
             .user_agent(concat!("glacier-verify/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
-        Ok(Client {
+        Client {
             agent,
             config,
             host,
             origin,
-        })
+        }
     }
 
     /// The configuration in use.
@@ -160,7 +174,7 @@ impl Client {
             &SigningParams {
                 credentials: &self.config.credentials,
                 region: &self.config.region,
-                service: "glacier",
+                service: SIGNING_SERVICE,
                 time,
                 settings: SigningSettings::default(),
             },
@@ -190,7 +204,7 @@ impl Client {
         }
         let resp = req
             .call()
-            .map_err(|e| RequestFailure::network(format!("GET {url}: {e}")))?;
+            .map_err(|e| RequestFailure::transport(format!("GET {url}"), e))?;
         if self.config.debug {
             eprintln!("< {}", resp.status());
             for (n, v) in resp.headers() {
@@ -222,7 +236,7 @@ impl Client {
             },
             Err(_) => RequestFailure {
                 class: classify(status, None),
-                error: HostError::Service {
+                error: HostError::Service(ServiceFailure {
                     status,
                     code: format!("HTTP {status}"),
                     message: String::from_utf8_lossy(&body)
@@ -231,7 +245,7 @@ impl Client {
                         .take(200)
                         .collect(),
                     request_id,
-                },
+                }),
             },
         }
     }
@@ -250,9 +264,9 @@ impl Client {
             .with_config()
             .limit(16 * 1024 * 1024)
             .read_to_vec()
-            .map_err(|e| RequestFailure::network(format!("reading DescribeJob response: {e}")))?;
+            .map_err(|e| RequestFailure::transport("reading the DescribeJob response".into(), e))?;
         JobDescription::parse(&body).map_err(|e| RequestFailure {
-            error: HostError::Job(e.to_string()),
+            error: HostError::Job(e),
             class: RetryClass::Fatal,
         })
     }

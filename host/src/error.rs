@@ -1,9 +1,13 @@
-//! The host's error type and the process exit codes.
+//! The host's error type and the process exit codes. The exit code of a
+//! failure is derived from its kind here, in one place.
 
 use std::fmt;
 use std::path::PathBuf;
 
 use glacier_verify_core::ServiceError;
+
+use crate::credentials::ConfigError;
+use crate::job::JobError;
 
 /// Exit codes, documented in `--help` and the README.
 pub mod exit {
@@ -21,31 +25,96 @@ pub mod exit {
     pub const IO: i32 = 5;
 }
 
+/// A Glacier error response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceFailure {
+    /// HTTP status.
+    pub status: u16,
+    /// The error code (`ResourceNotFoundException`), or `HTTP <status>`
+    /// when the body was not Glacier JSON (moto's plain 404, a proxy page).
+    pub code: String,
+    /// The service's message, or the start of a non-JSON body.
+    pub message: String,
+    /// `x-amzn-RequestId`, when sent.
+    pub request_id: Option<String>,
+}
+
+impl ServiceFailure {
+    /// The failure for a parsed Glacier error body.
+    pub fn parsed(error: &ServiceError, request_id: Option<String>) -> Self {
+        let mut message = error.message.to_string();
+        if error.message_truncated {
+            message.push('…');
+        }
+        ServiceFailure {
+            status: error.status,
+            code: error.code_text.to_string(),
+            message,
+            request_id,
+        }
+    }
+}
+
+impl fmt::Display for ServiceFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.code.starts_with("HTTP ") {
+            // Not Glacier JSON: the code is the status already.
+            write!(f, "Glacier error {}", self.code)?;
+        } else {
+            write!(f, "Glacier error {} (HTTP {})", self.code, self.status)?;
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " [request id {id}]")?;
+        }
+        Ok(())
+    }
+}
+
 /// Everything the host can fail with.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum HostError {
-    /// Bad arguments or configuration.
+    /// Bad arguments.
     Usage(String),
+    /// AWS configuration that cannot be used (credentials, region, endpoint).
+    Config(ConfigError),
     /// Glacier returned an error response.
-    Service {
-        /// HTTP status.
-        status: u16,
-        /// The error code (`ResourceNotFoundException`), or `HTTP <status>`
-        /// when the body was not Glacier JSON (moto's plain 404, a proxy page).
-        code: String,
-        /// The service's message, or the start of a non-JSON body.
-        message: String,
-        /// `x-amzn-RequestId`, when sent.
-        request_id: Option<String>,
+    Service(ServiceFailure),
+    /// The job cannot be downloaded (not complete, failed, unsupported,
+    /// a DescribeJob answer that contradicts itself).
+    Job(JobError),
+    /// A request failed in transport (connect, timeout, reset) after all retries.
+    Http {
+        /// The request, e.g. `GET https://…/output`.
+        request: String,
+        /// What ureq said.
+        source: ureq::Error,
     },
-    /// The job cannot be downloaded (not complete, failed, unsupported).
-    Job(String),
-    /// Transport failure after all retries.
-    Network(String),
+    /// TLS could not be set up with the server (certificate not trusted,
+    /// handshake refused): a configuration problem, never retried.
+    Tls {
+        /// The request.
+        request: String,
+        /// What ureq said.
+        source: ureq::Error,
+    },
+    /// A response body stopped before its end, after all retries.
+    BodyCut {
+        /// Which body, and after how many bytes.
+        what: String,
+        /// The read error.
+        source: std::io::Error,
+    },
     /// The bytes failed verification.
-    Verification(glacier_verify_core::Error),
-    /// Verification-level failure described in words (e.g. composed hash).
-    VerificationText(String),
+    Verification {
+        /// Which piece (`part 3`), when it matters.
+        context: Option<String>,
+        /// The core's precise reason.
+        source: glacier_verify_core::Error,
+    },
     /// Local file trouble.
     Io {
         /// The file concerned.
@@ -53,18 +122,18 @@ pub enum HostError {
         /// What happened.
         source: std::io::Error,
     },
+    /// A failure of this program itself (a worker thread that panicked).
+    Internal(String),
 }
 
 impl HostError {
-    /// The exit code for this failure.
+    /// The exit code for this failure: the one place it is decided.
     pub fn exit_code(&self) -> i32 {
         match self {
-            HostError::Usage(_) => exit::USAGE,
-            HostError::Service { .. } | HostError::Job(_) => exit::SERVICE,
-            HostError::Network(_) => exit::NETWORK,
-            HostError::Verification(_) | HostError::VerificationText(_) => {
-                exit::VERIFICATION_FAILED
-            }
+            HostError::Usage(_) | HostError::Config(_) | HostError::Tls { .. } => exit::USAGE,
+            HostError::Service(_) | HostError::Job(_) => exit::SERVICE,
+            HostError::Http { .. } | HostError::BodyCut { .. } => exit::NETWORK,
+            HostError::Verification { .. } | HostError::Internal(_) => exit::VERIFICATION_FAILED,
             HostError::Io { .. } => exit::IO,
         }
     }
@@ -73,11 +142,14 @@ impl HostError {
     pub fn kind(&self) -> &'static str {
         match self {
             HostError::Usage(_) => "usage",
-            HostError::Service { .. } => "service",
+            HostError::Config(_) => "config",
+            HostError::Service(_) => "service",
             HostError::Job(_) => "job",
-            HostError::Network(_) => "network",
-            HostError::Verification(_) | HostError::VerificationText(_) => "verification",
+            HostError::Http { .. } | HostError::BodyCut { .. } => "network",
+            HostError::Tls { .. } => "tls",
+            HostError::Verification { .. } => "verification",
             HostError::Io { .. } => "io",
+            HostError::Internal(_) => "internal",
         }
     }
 
@@ -88,61 +160,92 @@ impl HostError {
             source,
         }
     }
+
+    /// A verification failure of one named piece of the output.
+    pub fn in_piece(context: impl Into<String>, source: glacier_verify_core::Error) -> Self {
+        HostError::Verification {
+            context: Some(context.into()),
+            source,
+        }
+    }
+
+    /// The error for a parsed Glacier error body.
+    pub fn service(error: &ServiceError, request_id: Option<String>) -> Self {
+        HostError::Service(ServiceFailure::parsed(error, request_id))
+    }
+
+    /// The core's reason, when this is a verification failure.
+    pub fn verification(&self) -> Option<glacier_verify_core::Error> {
+        match self {
+            HostError::Verification { source, .. } => Some(*source),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for HostError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            HostError::Usage(m) => f.write_str(m),
-            HostError::Service {
-                status,
-                code,
-                message,
-                request_id,
-            } => {
-                if code.starts_with("HTTP ") {
-                    // Not Glacier JSON: the code is the status already.
-                    write!(f, "Glacier error {code}")?;
-                } else {
-                    write!(f, "Glacier error {code} (HTTP {status})")?;
-                }
-                if !message.is_empty() {
-                    write!(f, ": {message}")?;
-                }
-                if let Some(id) = request_id {
-                    write!(f, " [request id {id}]")?;
-                }
-                Ok(())
+            HostError::Usage(m) | HostError::Internal(m) => f.write_str(m),
+            HostError::Config(e) => write!(f, "{e}"),
+            HostError::Service(s) => write!(f, "{s}"),
+            HostError::Job(e) => write!(f, "{e}"),
+            HostError::Http { request, source } => {
+                write!(f, "network failure: {request}: {source}")
             }
-            HostError::Job(m) => f.write_str(m),
-            HostError::Network(m) => write!(f, "network failure: {m}"),
-            HostError::Verification(e) => write!(f, "verification failed: {e}"),
-            HostError::VerificationText(m) => write!(f, "verification failed: {m}"),
+            HostError::Tls { request, source } => write!(
+                f,
+                "TLS with the server failed: {request}: {source} (a certificate or TLS configuration problem; not retried)"
+            ),
+            HostError::BodyCut { what, source } => {
+                write!(f, "network failure: {what}: {source}")
+            }
+            HostError::Verification {
+                context: Some(c),
+                source,
+            } => write!(f, "verification failed: {c}: {source}"),
+            HostError::Verification {
+                context: None,
+                source,
+            } => write!(f, "verification failed: {source}"),
             HostError::Io { path, source } => write!(f, "{}: {source}", path.display()),
         }
     }
 }
 
-impl std::error::Error for HostError {}
-
-impl HostError {
-    /// The error for a parsed Glacier error body.
-    pub fn service(error: &ServiceError, request_id: Option<String>) -> Self {
-        let mut message = error.message.to_string();
-        if error.message_truncated {
-            message.push('…');
-        }
-        HostError::Service {
-            status: error.status,
-            code: error.code_text.to_string(),
-            message,
-            request_id,
+impl std::error::Error for HostError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            HostError::Config(e) => Some(e),
+            HostError::Job(e) => Some(e),
+            HostError::Http { source, .. } | HostError::Tls { source, .. } => Some(source),
+            HostError::BodyCut { source, .. } | HostError::Io { source, .. } => Some(source),
+            HostError::Verification { source, .. } => Some(source),
+            HostError::Usage(_) | HostError::Service(_) | HostError::Internal(_) => None,
         }
     }
 }
 
 impl From<glacier_verify_core::Error> for HostError {
-    fn from(e: glacier_verify_core::Error) -> Self {
-        HostError::Verification(e)
+    fn from(source: glacier_verify_core::Error) -> Self {
+        HostError::Verification {
+            context: None,
+            source,
+        }
     }
 }
+
+impl From<ConfigError> for HostError {
+    fn from(e: ConfigError) -> Self {
+        HostError::Config(e)
+    }
+}
+
+impl From<JobError> for HostError {
+    fn from(e: JobError) -> Self {
+        HostError::Job(e)
+    }
+}
+
+#[cfg(test)]
+mod tests;

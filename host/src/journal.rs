@@ -6,7 +6,7 @@
 //! ```text
 //! glacier-verify journal 1
 //! job <vault> <job-id> length <output bytes> part-size <bytes>
-//! part <index> <tree hash hex> <header|noheader>
+//! part <index> <tree hash hex> <header|noheader|missing>
 //! ```
 //!
 //! A single stream (`--range`, small outputs, servers that ignore `Range`)
@@ -36,7 +36,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use glacier_verify_core::Digest;
+use glacier_verify_core::{Digest, HeaderHash};
 
 use crate::error::HostError;
 use crate::sigv4::uri_encode;
@@ -74,8 +74,10 @@ pub struct Journal {
     path: PathBuf,
 }
 
-/// A recorded part: index, tree hash, whether its header hash matched.
-pub type Recorded = (u64, Digest, bool);
+/// A recorded part: index, tree hash, and what its response's
+/// `x-amz-sha256-tree-hash` said (`header`: matched; `noheader`: not sent,
+/// none due; `missing`: not sent although due).
+pub type Recorded = (u64, Digest, HeaderHash);
 
 impl Journal {
     /// Opens the journal at `path` for `header`: the parts already recorded
@@ -142,9 +144,13 @@ impl Journal {
         &mut self,
         index: u64,
         hash: &Digest,
-        header_matched: bool,
+        header: HeaderHash,
     ) -> Result<(), HostError> {
-        let tag = if header_matched { "header" } else { "noheader" };
+        let tag = match header {
+            HeaderHash::Matched(_) => "header",
+            HeaderHash::MissingButExpected => "missing",
+            _ => "noheader",
+        };
         self.record_line(&format!("part {index} {hash} {tag}"))
     }
 
@@ -179,16 +185,14 @@ fn parse_part(text: &str) -> Option<Recorded> {
     else {
         return None;
     };
-    let matched = match tag {
-        "header" => true,
-        "noheader" => false,
+    let digest = Digest::from_hex(h.as_bytes()).ok()?;
+    let header = match tag {
+        "header" => HeaderHash::Matched(digest),
+        "noheader" => HeaderHash::NotSent,
+        "missing" => HeaderHash::MissingButExpected,
         _ => return None,
     };
-    Some((
-        i.parse().ok()?,
-        Digest::from_hex(h.as_bytes()).ok()?,
-        matched,
-    ))
+    Some((i.parse().ok()?, digest, header))
 }
 
 /// Where a single stream stood when its journal was last written.
@@ -269,8 +273,9 @@ mod tests {
         {
             let (mut j, rec) = Journal::open(&path, &header()).unwrap();
             assert!(rec.is_empty());
-            j.record(3, &h, true).unwrap();
-            j.record(0, &h, false).unwrap();
+            j.record(3, &h, HeaderHash::Matched(h)).unwrap();
+            j.record(0, &h, HeaderHash::NotSent).unwrap();
+            j.record(1, &h, HeaderHash::MissingButExpected).unwrap();
         }
         // A crash mid-append leaves a torn line.
         OpenOptions::new()
@@ -280,7 +285,14 @@ mod tests {
             .write_all(b"part 5 abc")
             .unwrap();
         let (_, rec) = Journal::open(&path, &header()).unwrap();
-        assert_eq!(rec, vec![(3, h, true), (0, h, false)]);
+        assert_eq!(
+            rec,
+            vec![
+                (3, h, HeaderHash::Matched(h)),
+                (0, h, HeaderHash::NotSent),
+                (1, h, HeaderHash::MissingButExpected)
+            ]
+        );
         // Another layout starts over.
         let mut other = header();
         other.part_size = 32 << 20;

@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod client;
 pub mod credentials;
+pub mod disk;
 pub mod download;
 pub mod error;
 pub mod inventory;
@@ -14,6 +15,7 @@ pub mod job;
 pub mod journal;
 pub mod offline;
 pub mod progress;
+pub mod report;
 pub mod selftest;
 pub mod sigv4;
 pub mod treehash_cmd;

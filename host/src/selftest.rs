@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use glacier_verify_core::{LEAF_SIZE, TreeHasher, tree_hash};
+use glacier_verify_core::{LEAF_SIZE, Level, TreeHasher, tree_hash};
 use glacier_verify_endpoint::{
     ArchiveJob, AuthFailure, Config, Endpoint, Fault, FaultRule, Offset, Payload, Request,
     RequestAuth,
@@ -21,7 +21,7 @@ use glacier_verify_endpoint::{
 
 use crate::client::{Client, ClientConfig, JobLocation};
 use crate::credentials::Endpoint as EndpointUrl;
-use crate::download::{self, ExpectedHash, Plan, RetryPolicy};
+use crate::download::{self, Download, OutputPaths, Plan, RetryPolicy};
 use crate::error::{HostError, exit};
 use crate::progress::Counters;
 use crate::sigv4::{
@@ -228,14 +228,14 @@ fn sigv4_example() -> Result<String, String> {
 }
 
 fn client(ep: &Endpoint, creds: Credentials) -> Result<Client, HostError> {
-    Client::new(ClientConfig {
+    Ok(Client::new(ClientConfig {
         endpoint: EndpointUrl::parse(&ep.url()).map_err(|e| HostError::Usage(e.to_string()))?,
         region: ep.region().to_string(),
         credentials: creds,
         connect_timeout: Duration::from_secs(5),
         read_timeout: Duration::from_secs(20),
         debug: false,
-    })
+    }))
 }
 
 fn loopback(r: &mut Report, size: u64, quiet: bool) -> Result<(), HostError> {
@@ -256,7 +256,7 @@ fn loopback(r: &mut Report, size: u64, quiet: bool) -> Result<(), HostError> {
         })
         .with_max_lifetime(Duration::from_secs(600)),
     )
-    .map_err(|e| HostError::Network(format!("cannot start the loopback endpoint: {e}")))?;
+    .map_err(|e| HostError::Internal(format!("cannot start the loopback endpoint: {e}")))?;
     let part_size = 4 * LEAF_SIZE;
     // An odd tail so the last part is not a power of two.
     let len = size.max(2 * part_size) + 12_345;
@@ -291,7 +291,7 @@ fn loopback(r: &mut Report, size: u64, quiet: bool) -> Result<(), HostError> {
         job_id: "selftest-job".into(),
     };
     let (job, _) = c.describe_job(&loc).map_err(|f| f.error)?;
-    let facts = job.facts().map_err(|e| HostError::Job(e.to_string()))?;
+    let facts = job.facts()?;
     r.check(
         "DescribeJob over signed HTTP",
         match (facts.output_len, facts.output_tree_hash) {
@@ -301,38 +301,29 @@ fn loopback(r: &mut Report, size: u64, quiet: bool) -> Result<(), HostError> {
             other => Err(format!("unexpected facts {other:?}")),
         },
     );
-    let plan = Plan {
-        loc,
-        kind: facts.kind,
-        output_len: facts.output_len,
-        range: None,
-        expected: facts
-            .output_tree_hash
-            .map(|d| ExpectedHash {
-                digest: d,
-                source: "DescribeJob SHA256TreeHash".into(),
-            })
-            .into_iter()
-            .collect(),
-        retry: RetryPolicy {
-            max_attempts: 3,
-            base: Duration::from_millis(10),
-            cap: Duration::from_millis(100),
-        },
-        parallel: 4,
+    let request = download::Request {
         part_size: Some(part_size),
+        parallel: 4,
+        ..download::Request::default()
     };
+    let retry = RetryPolicy {
+        max_attempts: 3,
+        base: Duration::from_millis(10),
+        cap: Duration::from_millis(100),
+    };
+    let plan = Plan::new(loc, Some(&facts), &request, retry)?;
     let progress = crate::progress::Progress::start(!quiet);
     let counters: Arc<Counters> = progress.counters();
     let started = Instant::now();
-    let result = download::download(
-        &c,
-        &plan,
-        &dir.join("archive.bin.part"),
-        &dir.join("archive.bin.part.journal"),
-        &counters,
-        &download::Log::default(),
-    );
+    let log = download::Log::default();
+    let paths = OutputPaths::for_target(&out);
+    let result = download::download(&Download {
+        client: &c,
+        plan: &plan,
+        paths: &paths,
+        counters: &counters,
+        log: &log,
+    });
     let elapsed = started.elapsed();
     drop(progress);
     let outcome = match result {
@@ -346,16 +337,16 @@ fn loopback(r: &mut Report, size: u64, quiet: bool) -> Result<(), HostError> {
     let parts_info = outcome.parts.clone().unwrap_or_default();
     r.check(
         "parallel download verified end to end",
-        if outcome.level == "header-and-expected-hash" && outcome.computed_tree_hash == truth.to_string() {
+        if outcome.verdict.level == Level::HeaderAndExpectedHash && outcome.verdict.tree_hash == truth {
             Ok(format!(
                 "{len} bytes in {parts} parts of {} MiB, {} requests, {:.2} s, composed tree hash {}",
                 part_size >> 20,
-                outcome.requests,
+                log.requests(),
                 elapsed.as_secs_f64(),
-                outcome.computed_tree_hash
+                outcome.verdict.tree_hash
             ))
         } else {
-            Err(format!("level {}, hash {}", outcome.level, outcome.computed_tree_hash))
+            Err(format!("level {}, hash {}", outcome.verdict.level, outcome.verdict.tree_hash))
         },
     );
     r.check(
@@ -366,21 +357,17 @@ fn loopback(r: &mut Report, size: u64, quiet: bool) -> Result<(), HostError> {
             Err(format!("{} of {parts}", parts_info.header_verified))
         },
     );
-    let caught = outcome.retries.iter().any(|m| {
+    let retries = log.retries();
+    let requests = log.requests();
+    let caught = retries.iter().any(|m| {
         m.starts_with(&format!("part {corrupted_part} ")) && m.contains("tree hash mismatch")
     });
     r.check(
         "the part corrupted on first delivery was caught and fetched again",
-        if caught && outcome.requests as u64 == parts + 1 {
-            Ok(format!(
-                "part {corrupted_part}: {}",
-                outcome.retries.join("; ")
-            ))
+        if caught && u64::from(requests) == parts + 1 {
+            Ok(format!("part {corrupted_part}: {}", retries.join("; ")))
         } else {
-            Err(format!(
-                "retries {:?}, requests {}",
-                outcome.retries, outcome.requests
-            ))
+            Err(format!("retries {retries:?}, requests {requests}"))
         },
     );
     // The bytes on disk, read back, have the same tree hash.
@@ -413,9 +400,11 @@ fn loopback(r: &mut Report, size: u64, quiet: bool) -> Result<(), HostError> {
         "a request signed with the wrong secret is refused",
         match refused {
             Err(f) => match &f.error {
-                HostError::Service {
-                    status: 403, code, ..
-                } if code == "InvalidSignatureException" => Ok(format!("403 {code}")),
+                HostError::Service(s)
+                    if s.status == 403 && s.code == "InvalidSignatureException" =>
+                {
+                    Ok(format!("403 {}", s.code))
+                }
                 other => Err(format!("refused, but with {other}")),
             },
             Ok(_) => Err("accepted".into()),
@@ -446,7 +435,7 @@ fn start_loopback(lifetime: Duration) -> Result<Endpoint, HostError> {
         })
         .with_max_lifetime(lifetime),
     )
-    .map_err(|e| HostError::Network(format!("cannot start the loopback endpoint: {e}")))
+    .map_err(|e| HostError::Internal(format!("cannot start the loopback endpoint: {e}")))
 }
 
 /// Serves the loopback endpoint with one generated archive job of `size`

@@ -8,7 +8,6 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -77,7 +76,7 @@ pub fn hash_path(path: &Path, threads: usize) -> Result<Digest, HostError> {
 /// Streams a reader through one hasher.
 pub fn hash_reader(mut r: impl Read) -> std::io::Result<Digest> {
     let mut h = TreeHasher::new();
-    let mut buf = vec![0u8; 256 * 1024];
+    let mut buf = vec![0u8; READ_LEN];
     loop {
         match r.read(&mut buf) {
             Ok(0) => return Ok(h.finalize()),
@@ -89,7 +88,7 @@ pub fn hash_reader(mut r: impl Read) -> std::io::Result<Digest> {
 }
 
 /// Read size: small enough to stay in cache while SHA-256 runs over it.
-const READ_LEN: usize = 256 * 1024;
+const READ_LEN: usize = crate::disk::BUF_LEN;
 
 /// Hashes a regular file of `len` bytes. Each round, `threads` workers take
 /// the leaves of a window one at a time (a busy core slows only the leaves
@@ -158,15 +157,7 @@ pub fn hash_file(file: &File, len: u64, threads: usize) -> std::io::Result<Diges
 
 /// Tree hash of `n` bytes of `file` at `off`, read through `buf`.
 fn hash_span(file: &File, off: u64, n: u64, buf: &mut [u8]) -> std::io::Result<Digest> {
-    let mut h = TreeHasher::new();
-    let mut done = 0u64;
-    while done < n {
-        let m = (n - done).min(buf.len() as u64) as usize;
-        file.read_exact_at(&mut buf[..m], off + done)?;
-        h.update(&buf[..m]);
-        done += m as u64;
-    }
-    Ok(h.finalize())
+    Ok(crate::disk::hash_span(file, off, n, buf)?.finalize())
 }
 
 /// `--check`: every line `HASH  NAME` (or `HASH *NAME`).
