@@ -11,6 +11,7 @@ use glacier_verify_core::{
     Digest, Expectation, HeadBuilder, HeaderHash, Level, MAX_HEAD_LEN, Parsed, RangeRequest,
     ResponseHead, Verifier, parse_head,
 };
+use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::{HostError, exit};
@@ -18,8 +19,22 @@ use crate::error::{HostError, exit};
 /// Where the head came from, for the report.
 enum HeadSource {
     Raw,
-    AwsCli { length_from: &'static str },
+    AwsCli,
     None,
+}
+
+/// The fields of `aws glacier get-job-output`'s JSON that describe the
+/// response head. Other fields are ignored: `glacier-verify get-job-output`
+/// prints the same ones plus `verification`, `outfile`, `partialFile`.
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+struct AwsCliHead {
+    status: u16,
+    content_range: Option<String>,
+    checksum: Option<String>,
+    content_type: Option<String>,
+    accept_ranges: Option<String>,
+    archive_description: Option<String>,
 }
 
 /// Runs the command; returns the exit code.
@@ -32,96 +47,24 @@ pub fn run(
 ) -> Result<i32, HostError> {
     let mut f = File::open(file).map_err(|e| HostError::io(file, e))?;
     let file_len = f.metadata().map_err(|e| HostError::io(file, e))?.len();
-    let head_bytes;
-    let cli_json;
     let mut notes: Vec<String> = Vec::new();
-    let cl_text;
-    let (head, source): (ResponseHead<'_>, HeadSource) = if let Some(h) = headers {
-        // A head is at most MAX_HEAD_LEN bytes: never read more than that
-        // (plus one byte, to tell a too-large head from a full one).
-        let mut raw = Vec::new();
-        File::open(h)
-            .and_then(|f| f.take(MAX_HEAD_LEN as u64 + 1).read_to_end(&mut raw))
-            .map_err(|e| HostError::io(h, e))?;
-        head_bytes = normalize_line_endings(raw, &mut notes);
-        match parse_head(&head_bytes)
-            .map_err(|e| HostError::Usage(format!("{}: {e}", h.display())))?
-        {
-            Parsed::Complete { value, .. } => (value, HeadSource::Raw),
-            Parsed::Partial => {
-                return Err(HostError::Usage(format!(
-                    "{}: the head is incomplete (no blank line after the headers)",
-                    h.display()
-                )));
-            }
+    // The head borrows from what the head file held.
+    let raw;
+    let cli;
+    let (head, source) = match (headers, aws_cli_json) {
+        (Some(h), _) => {
+            raw = read_raw_head(h, &mut notes)?;
+            (parse_raw_head(&raw, h)?, HeadSource::Raw)
         }
-    } else if let Some(j) = aws_cli_json {
-        let text = std::fs::read(j).map_err(|e| HostError::io(j, e))?;
-        cli_json = serde_json::from_slice::<serde_json::Value>(&text)
-            .map_err(|e| HostError::Usage(format!("{}: not JSON: {e}", j.display())))?;
-        let status = cli_json
-            .get("status")
-            .and_then(serde_json::Value::as_u64)
-            .and_then(|s| u16::try_from(s).ok())
-            .ok_or_else(|| HostError::Usage(format!("{}: no numeric \"status\"", j.display())))?;
-        let mut b = HeadBuilder::new(status).map_err(|e| HostError::Usage(e.to_string()))?;
-        let field = |k: &str| cli_json.get(k).and_then(serde_json::Value::as_str);
-        if let Some(cr) = field("contentRange") {
-            b.header(b"Content-Range", cr.as_bytes())
-                .map_err(|e| HostError::Usage(format!("contentRange: {e}")))?;
+        (None, Some(j)) => {
+            cli = read_aws_cli_json(j)?;
+            let head = head_from_aws_cli(&cli, file_len, &mut notes)?;
+            (head, HeadSource::AwsCli)
         }
-        if let Some(h) = field("checksum") {
-            b.header(b"x-amz-sha256-tree-hash", h.as_bytes())
-                .map_err(|e| HostError::Usage(format!("checksum: {e}")))?;
-        }
-        for (k, name) in [
-            ("contentType", &b"Content-Type"[..]),
-            ("acceptRanges", b"Accept-Ranges"),
-            ("archiveDescription", b"x-amz-archive-description"),
-        ] {
-            if let Some(v) = field(k) {
-                b.header(name, v.as_bytes())
-                    .map_err(|e| HostError::Usage(format!("{k}: {e}")))?;
-            }
-        }
-        // The AWS CLI prints no Content-Length: a 206's length follows from
-        // its Content-Range; for a 200 only the file itself says.
-        let mut head = b.finish().map_err(|e| HostError::Usage(e.to_string()))?;
-        let length_from = match head.content_range {
-            Some(cr) => {
-                head.content_length = Some(cr.range.len());
-                "contentRange"
-            }
-            None => {
-                head.content_length = Some(file_len);
-                notes.push("the AWS CLI JSON has no length for a 200 response: the file's own size was taken as Content-Length".into());
-                "file size"
-            }
-        };
-        (head, HeadSource::AwsCli { length_from })
-    } else {
-        // No head: a plain tree-hash check of the file, with its own size.
-        cl_text = file_len.to_string();
-        let mut b = HeadBuilder::new(if range.is_some() { 206 } else { 200 })
-            .map_err(|e| HostError::Usage(e.to_string()))?;
-        b.header(b"Content-Length", cl_text.as_bytes())
-            .map_err(|e| HostError::Usage(e.to_string()))?;
-        if range.is_some() {
-            return Err(HostError::Usage(
-                "--range needs --headers or --aws-cli-json".into(),
-            ));
-        }
-        if expected.is_none() {
-            return Err(HostError::Usage(
-                "nothing to verify against: give --headers, --aws-cli-json or --expected-tree-hash"
-                    .into(),
-            ));
-        }
-        notes.push("no response head given: only the tree hash was checked".into());
-        (
-            b.finish().map_err(|e| HostError::Usage(e.to_string()))?,
+        (None, None) => (
+            file_only_head(file_len, range, expected, &mut notes)?,
             HeadSource::None,
-        )
+        ),
     };
 
     let mut verifier = Verifier::new(Expectation {
@@ -142,7 +85,7 @@ pub fn run(
     })();
     let source_name = match source {
         HeadSource::Raw => "raw response head",
-        HeadSource::AwsCli { .. } => "AWS CLI JSON",
+        HeadSource::AwsCli => "AWS CLI JSON",
         HeadSource::None => "none",
     };
     match result {
@@ -154,9 +97,6 @@ pub fn run(
             }
             if v.expected_hash_matched {
                 comparisons.push(json!({"with": "--expected-tree-hash", "expected": v.tree_hash.to_string(), "result": "match"}));
-            }
-            if let HeadSource::AwsCli { length_from } = source {
-                notes.push(format!("expected length taken from {length_from}"));
             }
             if level == Level::SizeOnly {
                 notes
@@ -198,6 +138,104 @@ pub fn run(
             Err(e)
         }
     }
+}
+
+/// Reads a raw head file (`curl -D`), with LF line endings made CRLF.
+/// A head is at most `MAX_HEAD_LEN` bytes: never read more than that
+/// (plus one byte, to tell a too-large head from a full one).
+fn read_raw_head(path: &Path, notes: &mut Vec<String>) -> Result<Vec<u8>, HostError> {
+    let mut raw = Vec::new();
+    File::open(path)
+        .and_then(|f| f.take(MAX_HEAD_LEN as u64 + 1).read_to_end(&mut raw))
+        .map_err(|e| HostError::io(path, e))?;
+    Ok(normalize_line_endings(raw, notes))
+}
+
+/// Parses a raw head read from `path`; anything but one complete head is a
+/// usage error.
+fn parse_raw_head<'a>(bytes: &'a [u8], path: &Path) -> Result<ResponseHead<'a>, HostError> {
+    match parse_head(bytes).map_err(|e| HostError::Usage(format!("{}: {e}", path.display())))? {
+        Parsed::Complete { value, .. } => Ok(value),
+        Parsed::Partial => Err(HostError::Usage(format!(
+            "{}: the head is incomplete (no blank line after the headers)",
+            path.display()
+        ))),
+    }
+}
+
+/// Reads the JSON the AWS CLI (or `glacier-verify get-job-output`) printed.
+fn read_aws_cli_json(path: &Path) -> Result<AwsCliHead, HostError> {
+    let text = std::fs::read(path).map_err(|e| HostError::io(path, e))?;
+    serde_json::from_slice(&text)
+        .map_err(|e| HostError::Usage(format!("{}: not get-job-output JSON: {e}", path.display())))
+}
+
+/// The response head the AWS CLI's JSON describes. The CLI prints no
+/// Content-Length: a 206's length follows from its Content-Range; for a
+/// 200 only the file itself says (`file_len`), and a note says so.
+fn head_from_aws_cli<'a>(
+    cli: &'a AwsCliHead,
+    file_len: u64,
+    notes: &mut Vec<String>,
+) -> Result<ResponseHead<'a>, HostError> {
+    let mut b =
+        HeadBuilder::new(cli.status).map_err(|e| HostError::Usage(format!("status: {e}")))?;
+    for (key, name, value) in [
+        ("contentRange", &b"Content-Range"[..], &cli.content_range),
+        ("checksum", b"x-amz-sha256-tree-hash", &cli.checksum),
+        ("contentType", b"Content-Type", &cli.content_type),
+        ("acceptRanges", b"Accept-Ranges", &cli.accept_ranges),
+        (
+            "archiveDescription",
+            b"x-amz-archive-description",
+            &cli.archive_description,
+        ),
+    ] {
+        if let Some(v) = value {
+            b.header(name, v.as_bytes())
+                .map_err(|e| HostError::Usage(format!("{key}: {e}")))?;
+        }
+    }
+    let mut head = b.finish().map_err(|e| HostError::Usage(e.to_string()))?;
+    let length = match head.content_range {
+        Some(cr) => {
+            notes.push("expected length taken from contentRange".into());
+            cr.range.len()
+        }
+        None => {
+            notes.push("the AWS CLI JSON has no length for a 200 response: the file's own size was taken as Content-Length".into());
+            file_len
+        }
+    };
+    head.content_length = Some(length);
+    Ok(head)
+}
+
+/// No head given: a plain tree-hash check of the file with its own size,
+/// which needs `--expected-tree-hash` and cannot check a `--range`.
+fn file_only_head(
+    file_len: u64,
+    range: Option<RangeRequest>,
+    expected: Option<Digest>,
+    notes: &mut Vec<String>,
+) -> Result<ResponseHead<'static>, HostError> {
+    if range.is_some() {
+        return Err(HostError::Usage(
+            "--range needs --headers or --aws-cli-json".into(),
+        ));
+    }
+    if expected.is_none() {
+        return Err(HostError::Usage(
+            "nothing to verify against: give --headers, --aws-cli-json or --expected-tree-hash"
+                .into(),
+        ));
+    }
+    notes.push("no response head given: only the tree hash was checked".into());
+    Ok(ResponseHead {
+        status: 200,
+        content_length: Some(file_len),
+        ..ResponseHead::default()
+    })
 }
 
 /// A head file edited by hand may have lost its CRs; the core's parser is
