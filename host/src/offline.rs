@@ -8,13 +8,16 @@ use std::io::Read;
 use std::path::Path;
 
 use glacier_verify_core::{
-    Digest, Expectation, HeadBuilder, HeaderHash, Level, MAX_HEAD_LEN, Parsed, RangeRequest,
-    ResponseHead, Verifier, parse_head,
+    Assembly, ByteRange, Digest, Expectation, ExpectedHash, HashSource, HeadBuilder, Level,
+    MAX_HEAD_LEN, OutputVerdict, Parsed, RangeRequest, ResponseHead, Verifier, parse_head,
 };
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::{HostError, exit};
+
+/// The file is read through a buffer of this size.
+const READ_BUF_LEN: usize = 256 * 1024;
 
 /// Where the head came from, for the report.
 enum HeadSource {
@@ -67,38 +70,23 @@ pub fn run(
         ),
     };
 
-    let mut verifier = Verifier::new(Expectation {
-        tree_hash: expected,
-        ..Expectation::unknown(range)
-    })?;
-    let result = (|| -> Result<glacier_verify_core::Verified, HostError> {
-        verifier.on_head(&head)?;
-        let mut buf = vec![0u8; 256 * 1024];
-        loop {
-            let n = f.read(&mut buf).map_err(|e| HostError::io(file, e))?;
-            if n == 0 {
-                break;
-            }
-            verifier.update(&buf[..n])?;
-        }
-        Ok(verifier.finish()?)
-    })();
+    let result = verify_file(&mut f, file, &head, range, expected);
     let source_name = match source {
         HeadSource::Raw => "raw response head",
         HeadSource::AwsCli => "AWS CLI JSON",
         HeadSource::None => "none",
     };
     match result {
-        Ok(v) => {
-            let level = v.level();
+        Ok(checked) => {
+            let v = checked.verdict;
             let mut comparisons = Vec::new();
-            if let HeaderHash::Matched(h) = v.header {
-                comparisons.push(json!({"with": "x-amz-sha256-tree-hash", "expected": h.to_string(), "result": "match"}));
+            if v.every_header_matched() {
+                comparisons.push(json!({"with": HashSource::Header.as_str(), "expected": v.tree_hash.to_string(), "result": "match"}));
             }
-            if v.expected_hash_matched {
-                comparisons.push(json!({"with": "--expected-tree-hash", "expected": v.tree_hash.to_string(), "result": "match"}));
+            for e in v.matched() {
+                comparisons.push(json!({"with": e.source.as_str(), "expected": e.digest.to_string(), "result": "match"}));
             }
-            if level == Level::SizeOnly {
+            if v.level == Level::SizeOnly {
                 notes
                     .push("no tree hash was available: only sizes and ranges were verified".into());
             }
@@ -107,10 +95,10 @@ pub fn run(
                 "headSource": source_name,
                 "verification": {
                     "verdict": "verified",
-                    "level": level.as_str(),
-                    "bytes": v.body_len,
+                    "level": v.level.as_str(),
+                    "bytes": v.bytes,
                     "computedTreeHash": v.tree_hash.to_string(),
-                    "range": v.delivered.map(|r| r.to_string()),
+                    "range": checked.delivered.map(|r| r.to_string()),
                     "comparisons": comparisons,
                     "notes": notes,
                 }
@@ -138,6 +126,50 @@ pub fn run(
             Err(e)
         }
     }
+}
+
+/// What the file was found to be.
+struct Checked {
+    /// The bytes of the job output the file holds, as its head stated them.
+    delivered: Option<ByteRange>,
+    /// The whole file's verdict.
+    verdict: OutputVerdict,
+}
+
+/// Verifies the file as the one piece of an output: the verifier checks
+/// it against its head (docs/protocol.md §9), the assembly compares the
+/// tree hash with `--expected-tree-hash` and names the level reached.
+fn verify_file(
+    f: &mut File,
+    path: &Path,
+    head: &ResponseHead<'_>,
+    range: Option<RangeRequest>,
+    expected: Option<Digest>,
+) -> Result<Checked, HostError> {
+    let mut verifier = Verifier::new(Expectation::unknown(range))?;
+    verifier.on_head(head)?;
+    let mut buf = vec![0u8; READ_BUF_LEN];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| HostError::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        verifier.update(&buf[..n])?;
+    }
+    let piece = verifier.finish_part()?;
+    // `on_head` refused a head without Content-Length: the length is known.
+    let mut assembly = Assembly::new(head.content_length);
+    if let Some(digest) = expected {
+        assembly.expect(ExpectedHash {
+            source: HashSource::CommandLine,
+            digest,
+        })?;
+    }
+    assembly.push(&piece)?;
+    Ok(Checked {
+        delivered: piece.delivered,
+        verdict: assembly.verdict()?,
+    })
 }
 
 /// Reads a raw head file (`curl -D`), with LF line endings made CRLF.
