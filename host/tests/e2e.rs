@@ -1090,6 +1090,7 @@ fn verify_checks_a_file_against_a_curl_head_and_aws_cli_json() {
     };
     let r = verify(&body_file, &["--headers", head_file.to_str().unwrap()]);
     let report = r.verified("header-hash");
+    assert_eq!(report["headSource"], "raw-response-head");
     assert_eq!(report["verification"]["bytes"], len);
     assert_eq!(
         report["verification"]["computedTreeHash"],
@@ -1203,7 +1204,14 @@ fn verify_checks_a_file_against_a_curl_head_and_aws_cli_json() {
     assert_eq!(r.code, 1, "{}", r.describe());
 
     // --expected-tree-hash alone.
-    verify(&body_file, &["--expected-tree-hash", &hash]).verified("expected-hash");
+    let report = verify(&body_file, &["--expected-tree-hash", &hash]).verified("expected-hash");
+    assert_eq!(report["headSource"], "none");
+    assert_eq!(
+        report["verification"]["comparisons"],
+        serde_json::json!([
+            {"with": "expected-tree-hash-option", "expected": hash, "result": "match"}
+        ])
+    );
     let r = verify(&bad_file, &["--expected-tree-hash", &hash]);
     assert_eq!(r.code, 1, "{}", r.describe());
 }
@@ -1242,7 +1250,16 @@ fn verify_accepts_the_report_get_job_output_prints() {
     let json = saved(&out, "report.json", &[]);
     let r = verify(&out, &json, &[]);
     let report = r.verified("header-hash");
+    assert_eq!(report["headSource"], "aws-cli-json");
     assert_eq!(report["verification"]["bytes"], len);
+    assert_eq!(
+        report["verification"]["comparisons"],
+        serde_json::json!([{
+            "with": "x-amz-sha256-tree-hash",
+            "expected": payload.tree_hash().to_string(),
+            "result": "match"
+        }])
+    );
     assert_eq!(
         report["verification"]["computedTreeHash"],
         payload.tree_hash().to_string()
