@@ -1093,6 +1093,7 @@ fn verify_checks_a_file_against_a_curl_head_and_aws_cli_json() {
     };
     let r = verify(&body_file, &["--headers", head_file.to_str().unwrap()]);
     let report = r.verified("header-hash");
+    assert_eq!(report["headSource"], "raw-response-head");
     assert_eq!(report["verification"]["bytes"], len);
     assert_eq!(
         report["verification"]["computedTreeHash"],
@@ -1206,9 +1207,91 @@ fn verify_checks_a_file_against_a_curl_head_and_aws_cli_json() {
     assert_eq!(r.code, 1, "{}", r.describe());
 
     // --expected-tree-hash alone.
-    verify(&body_file, &["--expected-tree-hash", &hash]).verified("expected-hash");
+    let report = verify(&body_file, &["--expected-tree-hash", &hash]).verified("expected-hash");
+    assert_eq!(report["headSource"], "none");
+    assert_eq!(
+        report["verification"]["comparisons"],
+        serde_json::json!([
+            {"with": "expected-tree-hash-option", "expected": hash, "result": "match"}
+        ])
+    );
     let r = verify(&bad_file, &["--expected-tree-hash", &hash]);
     assert_eq!(r.code, 1, "{}", r.describe());
+}
+
+#[test]
+fn verify_accepts_the_report_get_job_output_prints() {
+    let h = Harness::new("verify-own-report");
+    let len = 3 * MIB + 11;
+    let payload = h.archive("job", len, 51);
+    let verify = |file: &std::path::Path, json: &std::path::Path, extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            file.to_str().unwrap(),
+            "--aws-cli-json",
+            json.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        h.run(&args)
+    };
+    // get-job-output's own report: the AWS CLI's fields at top level plus
+    // fields of its own, which `verify` must ignore.
+    let saved = |out: &std::path::Path, name: &str, extra: &[&str]| {
+        let mut report = h.get("job", out, extra).report();
+        assert!(report["verification"].is_object(), "{report}");
+        assert!(report.get("outfile").is_some(), "{report}");
+        report["partialFile"] = Value::Null;
+        let json = h.path(name);
+        write(
+            &json,
+            serde_json::to_string_pretty(&report).unwrap().as_bytes(),
+        );
+        json
+    };
+
+    let out = h.path("out.bin");
+    let json = saved(&out, "report.json", &[]);
+    let r = verify(&out, &json, &[]);
+    let report = r.verified("header-hash");
+    assert_eq!(report["headSource"], "aws-cli-json");
+    assert_eq!(report["verification"]["bytes"], len);
+    assert_eq!(
+        report["verification"]["comparisons"],
+        serde_json::json!([{
+            "with": "x-amz-sha256-tree-hash",
+            "expected": payload.tree_hash().to_string(),
+            "result": "match"
+        }])
+    );
+    assert_eq!(
+        report["verification"]["computedTreeHash"],
+        payload.tree_hash().to_string()
+    );
+    // One flipped byte.
+    let mut bytes = std::fs::read(&out).unwrap();
+    bytes[2 * MIB as usize + 5] ^= 0x01;
+    let bad = h.path("bad.bin");
+    write(&bad, &bytes);
+    let r = verify(&bad, &json, &[]);
+    assert_eq!(r.code, 1, "{}", r.describe());
+    assert_eq!(r.verification()["verdict"], "failed");
+    assert!(
+        s(&r.verification()["error"]["message"]).contains("tree hash mismatch"),
+        "{}",
+        r.describe()
+    );
+
+    // A ranged download's report, with its contentRange.
+    let range = "bytes=1048576-2097151";
+    let part = h.path("part.bin");
+    let json = saved(&part, "part.json", &["--range", range]);
+    verify(&part, &json, &["--range", range]).verified("header-hash");
+    let mut bytes = std::fs::read(&part).unwrap();
+    bytes[0] ^= 0x80;
+    write(&bad, &bytes);
+    let r = verify(&bad, &json, &["--range", range]);
+    assert_eq!(r.code, 1, "{}", r.describe());
+    assert_eq!(r.verification()["verdict"], "failed");
 }
 
 #[test]
