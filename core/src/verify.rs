@@ -182,7 +182,7 @@ impl HashSource {
             HashSource::Header => "x-amz-sha256-tree-hash",
             HashSource::Expected => "expected",
             HashSource::DescribeJob => "describe-job",
-            HashSource::CommandLine => "expected-tree-hash-option",
+            HashSource::CommandLine => "command-line",
             HashSource::Inventory => "inventory",
             HashSource::FirstResponseHeader => "first-response-header",
         }

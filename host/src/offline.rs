@@ -74,6 +74,7 @@ pub fn run(
         ),
     };
 
+    let range = range.or_else(|| range_of_partial(&head, &mut notes));
     let result = verify_file(&mut f, file, &head, range, expected);
     let report = Report::new(file, source, &result, notes);
     println!(
@@ -81,6 +82,18 @@ pub fn run(
         serde_json::to_string_pretty(&report).unwrap_or_default()
     );
     result.map(|_| exit::OK)
+}
+
+/// Without `--range`, a 206 head answers the range its `Content-Range`
+/// names: that is the request the file came from (as `get-job-output`'s
+/// own report of a `--range` download says).
+fn range_of_partial(head: &ResponseHead<'_>, notes: &mut Vec<String>) -> Option<RangeRequest> {
+    let cr = head.content_range.filter(|_| head.status == 206)?;
+    notes.push(format!(
+        "no --range given: the requested range was taken from Content-Range ({})",
+        cr.range
+    ));
+    Some(RangeRequest::Closed(cr.range))
 }
 
 /// Reads a raw head file (`curl -D`), with LF line endings made CRLF.
@@ -383,7 +396,7 @@ fn display_or_null<T: std::fmt::Display, S: Serializer>(
 
 /// Serializes a hash source as its machine-friendly name.
 fn source_name<S: Serializer>(source: &HashSource, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(source.as_str())
+    s.serialize_str(source.describe())
 }
 
 #[cfg(test)]
@@ -493,7 +506,7 @@ mod tests {
             v["comparisons"],
             json!([
                 {"with": "x-amz-sha256-tree-hash", "expected": hash.to_string(), "result": "match"},
-                {"with": "expected-tree-hash-option", "expected": hash.to_string(), "result": "match"},
+                {"with": "--expected-tree-hash", "expected": hash.to_string(), "result": "match"},
             ])
         );
 
@@ -506,7 +519,10 @@ mod tests {
         assert_eq!(checked.verdict.level, Level::ExpectedHash);
         let other = tree_hash(b"something else");
         match check(&file, &bare, Some(other)) {
-            Err(HostError::Verification(Error::TreeHashMismatch { source, .. })) => {
+            Err(HostError::Verification {
+                source: Error::TreeHashMismatch { source, .. },
+                ..
+            }) => {
                 assert_eq!(source, HashSource::CommandLine);
             }
             r => panic!("{:?}", r.map(|c| c.verdict)),
@@ -540,10 +556,13 @@ mod tests {
         let result = check(&file, &head, None);
         assert!(matches!(
             result,
-            Err(HostError::Verification(Error::TreeHashMismatch {
-                source: HashSource::Header,
+            Err(HostError::Verification {
+                source: Error::TreeHashMismatch {
+                    source: HashSource::Header,
+                    ..
+                },
                 ..
-            }))
+            })
         ));
         assert_eq!(
             result.as_ref().err().unwrap().exit_code(),

@@ -1212,7 +1212,7 @@ fn verify_checks_a_file_against_a_curl_head_and_aws_cli_json() {
     assert_eq!(
         report["verification"]["comparisons"],
         serde_json::json!([
-            {"with": "expected-tree-hash-option", "expected": hash, "result": "match"}
+            {"with": "--expected-tree-hash", "expected": hash, "result": "match"}
         ])
     );
     let r = verify(&bad_file, &["--expected-tree-hash", &hash]);
