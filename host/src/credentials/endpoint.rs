@@ -1,0 +1,295 @@
+//! Endpoint URLs: parsing, the built-in default per partition, and where the URL comes
+//! from.
+
+use std::fmt;
+use std::net::Ipv6Addr;
+
+use super::{
+    ConfigError, ENV_ENDPOINT_URL, ENV_ENDPOINT_URL_GLACIER, ENV_IGNORE_CONFIGURED_ENDPOINT_URLS,
+    Env, Region, Source,
+};
+
+/// The name under which the endpoint variables and config know Glacier.
+const SERVICE: &str = "glacier";
+
+/// URL scheme of an endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// Plain HTTP (local test endpoints).
+    Http,
+    /// HTTPS.
+    Https,
+}
+
+impl Scheme {
+    /// `http` or `https`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+
+    /// 80 or 443.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+}
+
+/// What is wrong with an endpoint URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndpointError {
+    /// No `scheme://`.
+    MissingScheme,
+    /// A scheme other than `http`/`https`.
+    UnsupportedScheme,
+    /// `user:password@` in the URL.
+    UserInfo,
+    /// No host.
+    MissingHost,
+    /// A host with characters outside `A-Z a-z 0-9 . - _`, or a malformed `[IPv6]`.
+    InvalidHost,
+    /// A port that is empty, not a number, or outside 1–65535.
+    InvalidPort,
+    /// A base path with characters that need percent-encoding, or `%` escapes.
+    InvalidPath,
+    /// A `?query`.
+    Query,
+    /// A `#fragment`.
+    Fragment,
+}
+
+impl fmt::Display for EndpointError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EndpointError::MissingScheme => "missing scheme (expected http:// or https://)",
+            EndpointError::UnsupportedScheme => "only http:// and https:// are supported",
+            EndpointError::UserInfo => "user info (user:password@) is not supported",
+            EndpointError::MissingHost => "missing host",
+            EndpointError::InvalidHost => "invalid host",
+            EndpointError::InvalidPort => "invalid port (expected 1-65535)",
+            EndpointError::InvalidPath => {
+                "base path may only contain letters, digits and - . _ ~ / characters"
+            }
+            EndpointError::Query => "a query string is not supported",
+            EndpointError::Fragment => "a fragment is not supported",
+        })
+    }
+}
+
+impl std::error::Error for EndpointError {}
+
+/// A parsed endpoint URL: where to connect and what to put in `Host`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Endpoint {
+    scheme: Scheme,
+    host: String,
+    ipv6: bool,
+    port: Option<u16>,
+    base_path: String,
+}
+
+impl Endpoint {
+    /// Parses `scheme://host[:port][/base/path]`. The scheme and host are lowercased; an
+    /// IPv6 host is written in brackets (`http://[::1]:8080`); a trailing `/` of the base
+    /// path is dropped. User info, queries, fragments and percent-escapes are rejected.
+    pub fn parse(url: &str) -> Result<Endpoint, EndpointError> {
+        let (scheme, rest) = url.split_once("://").ok_or(EndpointError::MissingScheme)?;
+        let scheme = if scheme.eq_ignore_ascii_case("https") {
+            Scheme::Https
+        } else if scheme.eq_ignore_ascii_case("http") {
+            Scheme::Http
+        } else {
+            return Err(EndpointError::UnsupportedScheme);
+        };
+        if rest.contains('#') {
+            return Err(EndpointError::Fragment);
+        }
+        if rest.contains('?') {
+            return Err(EndpointError::Query);
+        }
+        let (authority, path) = match rest.find('/') {
+            Some(i) => rest.split_at(i),
+            None => (rest, ""),
+        };
+        if authority.contains('@') {
+            return Err(EndpointError::UserInfo);
+        }
+        let (host, ipv6, port) = if let Some(bracketed) = authority.strip_prefix('[') {
+            let (addr, after) = bracketed
+                .split_once(']')
+                .ok_or(EndpointError::InvalidHost)?;
+            addr.parse::<Ipv6Addr>()
+                .map_err(|_| EndpointError::InvalidHost)?;
+            let port = match after {
+                "" => None,
+                p => Some(p.strip_prefix(':').ok_or(EndpointError::InvalidHost)?),
+            };
+            (addr.to_ascii_lowercase(), true, port)
+        } else {
+            let (host, port) = match authority.split_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (authority, None),
+            };
+            if host.is_empty() {
+                return Err(EndpointError::MissingHost);
+            }
+            let valid = host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+            if !valid {
+                return Err(EndpointError::InvalidHost);
+            }
+            (host.to_ascii_lowercase(), false, port)
+        };
+        let port = match port {
+            None => None,
+            Some(p) => {
+                if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(EndpointError::InvalidPort);
+                }
+                match p.parse::<u16>() {
+                    Ok(n) if n > 0 => Some(n),
+                    _ => return Err(EndpointError::InvalidPort),
+                }
+            }
+        };
+        let valid_path = path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/'));
+        if !valid_path {
+            return Err(EndpointError::InvalidPath);
+        }
+        Ok(Endpoint {
+            scheme,
+            host,
+            ipv6,
+            port,
+            base_path: path.trim_end_matches('/').to_string(),
+        })
+    }
+
+    /// `http` or `https`.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// Host name or address to connect to (IPv6 without brackets).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// Port to connect to: the explicit one or the scheme's default.
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(self.scheme.default_port())
+    }
+
+    /// Path prefix for request paths: empty, or `/something` without a trailing `/`.
+    pub fn base_path(&self) -> &str {
+        &self.base_path
+    }
+
+    /// The `Host` header value (and what SigV4 signs): host, bracketed if IPv6, plus
+    /// `:port` unless it is the scheme's default.
+    pub fn host_header(&self) -> String {
+        let host = if self.ipv6 {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        match self.port {
+            Some(p) if p != self.scheme.default_port() => format!("{host}:{p}"),
+            _ => host,
+        }
+    }
+
+    /// The wire path for `path` (which starts with `/`): base path + `path`.
+    pub fn request_path(&self, path: &str) -> String {
+        format!("{}{path}", self.base_path)
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}://{}{}",
+            self.scheme.as_str(),
+            self.host_header(),
+            self.base_path
+        )
+    }
+}
+
+/// The built-in Glacier endpoint for `region`: `https://glacier.{region}.amazonaws.com`,
+/// or `.amazonaws.com.cn` for `cn-` regions. Isolated (`us-iso*`, `eu-isoe`) and sovereign
+/// (`eusc-`) partitions use other DNS suffixes: error, pass `--endpoint-url`.
+pub fn default_endpoint(region: &Region) -> Result<Endpoint, ConfigError> {
+    let r = region.as_str();
+    let suffix = if r.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else if r.starts_with("us-iso") || r.starts_with("eu-isoe-") || r.starts_with("eusc-") {
+        return Err(ConfigError::NoDefaultEndpoint {
+            region: r.to_string(),
+        });
+    } else {
+        "amazonaws.com"
+    };
+    Ok(Endpoint {
+        scheme: Scheme::Https,
+        host: format!("{SERVICE}.{r}.{suffix}"),
+        ipv6: false,
+        port: None,
+        base_path: String::new(),
+    })
+}
+
+/// An endpoint and where it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResolvedEndpoint {
+    /// The endpoint.
+    pub endpoint: Endpoint,
+    /// Where it came from.
+    pub source: Source,
+}
+
+/// Picks the endpoint: `explicit` (`--endpoint-url`), `AWS_ENDPOINT_URL_GLACIER`,
+/// `AWS_ENDPOINT_URL` (unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`), else
+/// [`default_endpoint`]. The first URL found must parse; a bad one is an error.
+pub fn resolve_endpoint(
+    env: &Env,
+    explicit: Option<&str>,
+    region: &Region,
+) -> Result<ResolvedEndpoint, ConfigError> {
+    let make = |value: &str, source: Source| match Endpoint::parse(value) {
+        Ok(endpoint) => Ok(ResolvedEndpoint { endpoint, source }),
+        Err(error) => Err(ConfigError::InvalidEndpoint {
+            value: value.to_string(),
+            source,
+            error,
+        }),
+    };
+    if let Some(value) = explicit {
+        return make(value, Source::Flag("--endpoint-url"));
+    }
+    let ignore = env
+        .var(ENV_IGNORE_CONFIGURED_ENDPOINT_URLS)
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    if !ignore {
+        for var in [ENV_ENDPOINT_URL_GLACIER, ENV_ENDPOINT_URL] {
+            if let Some(value) = env.var(var) {
+                return make(value, Source::EnvVar(var));
+            }
+        }
+    }
+    Ok(ResolvedEndpoint {
+        endpoint: default_endpoint(region)?,
+        source: Source::Default,
+    })
+}
+
+#[cfg(test)]
+mod tests;
