@@ -104,72 +104,28 @@ pub fn resolve_credentials(
     profile: &Profile,
 ) -> Result<ResolvedCredentials, ConfigError> {
     let mut looked_at = Vec::new();
-
-    // 1. Environment (unless --profile).
-    let akid = env.var(ENV_ACCESS_KEY_ID);
-    let secret = env.var(ENV_SECRET_ACCESS_KEY);
-    if profile.source == Source::Flag("--profile") {
-        if akid.is_some() || secret.is_some() {
-            looked_at.push(format!(
-                "{ENV_ACCESS_KEY_ID}/{ENV_SECRET_ACCESS_KEY} (ignored because --profile was given)"
-            ));
-        }
-    } else {
-        match (akid, secret) {
-            (Some(a), Some(s)) => {
-                let token = env
-                    .var(ENV_SESSION_TOKEN)
-                    .or_else(|| env.var(ENV_SECURITY_TOKEN));
-                let creds = Credentials::new(a, s, token.map(str::to_string));
-                return checked(creds, Source::EnvVar(ENV_ACCESS_KEY_ID));
-            }
-            (Some(_), None) => {
-                return Err(ConfigError::PartialCredentials {
-                    source: Source::EnvVar(ENV_ACCESS_KEY_ID),
-                    missing: ENV_SECRET_ACCESS_KEY,
-                });
-            }
-            (None, Some(_)) => {
-                return Err(ConfigError::PartialCredentials {
-                    source: Source::EnvVar(ENV_SECRET_ACCESS_KEY),
-                    missing: ENV_ACCESS_KEY_ID,
-                });
-            }
-            (None, None) => looked_at.push(format!(
-                "environment variables {ENV_ACCESS_KEY_ID} and {ENV_SECRET_ACCESS_KEY} (not set)"
-            )),
-        }
+    if let Some(found) = from_env(env, profile, &mut looked_at)? {
+        return Ok(found);
     }
 
     let config = load_config_file(env)?;
     unsupported_provider(&config, &profile.name, PROVIDERS_BEFORE_CREDENTIALS_FILE)?;
 
-    // 2. Shared credentials file: section named exactly like the profile.
+    // The shared credentials file: the section named exactly like the profile.
     match load_credentials_file(env)? {
         Loaded::Absent(note) => looked_at.push(note),
         Loaded::File(path, ini) => {
             let sections = ini.sections().iter().filter(|s| s.name() == profile.name);
-            if sections.clone().next().is_none() {
-                looked_at.push(format!(
-                    "{} (no [{}] section)",
-                    path.display(),
-                    profile.name
-                ));
-            } else if let Some(found) = credentials_from_sections(&path, sections)? {
+            let wanted = format!("[{}]", profile.name);
+            if let Some(found) = from_file(&path, sections, &wanted, &mut looked_at)? {
                 return Ok(found);
-            } else {
-                looked_at.push(format!(
-                    "{} ([{}] has no aws_access_key_id)",
-                    path.display(),
-                    profile.name
-                ));
             }
         }
     }
 
     unsupported_provider(&config, &profile.name, PROVIDERS_AFTER_CREDENTIALS_FILE)?;
 
-    // 3. Config file: [profile NAME] / [default].
+    // The config file: [profile NAME], and [default] for the default profile.
     match &config {
         Loaded::Absent(note) => looked_at.push(note.clone()),
         Loaded::File(path, ini) => {
@@ -179,15 +135,8 @@ pub fn resolve_credentials(
             } else {
                 format!("[profile {}]", profile.name)
             };
-            if sections.clone().next().is_none() {
-                looked_at.push(format!("{} (no {wanted} section)", path.display()));
-            } else if let Some(found) = credentials_from_sections(path, sections)? {
+            if let Some(found) = from_file(path, sections, &wanted, &mut looked_at)? {
                 return Ok(found);
-            } else {
-                looked_at.push(format!(
-                    "{} ({wanted} has no aws_access_key_id)",
-                    path.display()
-                ));
             }
         }
     }
@@ -196,6 +145,70 @@ pub fn resolve_credentials(
         profile: profile.name.clone(),
         looked_at,
     })
+}
+
+/// The environment keys, unless the profile came from `--profile`; notes in `looked_at`
+/// why there are none.
+fn from_env(
+    env: &Env,
+    profile: &Profile,
+    looked_at: &mut Vec<String>,
+) -> Result<Option<ResolvedCredentials>, ConfigError> {
+    let akid = env.var(ENV_ACCESS_KEY_ID);
+    let secret = env.var(ENV_SECRET_ACCESS_KEY);
+    if profile.source == Source::Flag("--profile") {
+        if akid.is_some() || secret.is_some() {
+            looked_at.push(format!(
+                "{ENV_ACCESS_KEY_ID}/{ENV_SECRET_ACCESS_KEY} (ignored because --profile was given)"
+            ));
+        }
+        return Ok(None);
+    }
+    match (akid, secret) {
+        (Some(a), Some(s)) => {
+            let token = env
+                .var(ENV_SESSION_TOKEN)
+                .or_else(|| env.var(ENV_SECURITY_TOKEN));
+            let creds = Credentials::new(a, s, token.map(str::to_string));
+            checked(creds, Source::EnvVar(ENV_ACCESS_KEY_ID)).map(Some)
+        }
+        (Some(_), None) => Err(ConfigError::PartialCredentials {
+            source: Source::EnvVar(ENV_ACCESS_KEY_ID),
+            missing: ENV_SECRET_ACCESS_KEY,
+        }),
+        (None, Some(_)) => Err(ConfigError::PartialCredentials {
+            source: Source::EnvVar(ENV_SECRET_ACCESS_KEY),
+            missing: ENV_ACCESS_KEY_ID,
+        }),
+        (None, None) => {
+            looked_at.push(format!(
+                "environment variables {ENV_ACCESS_KEY_ID} and {ENV_SECRET_ACCESS_KEY} (not set)"
+            ));
+            Ok(None)
+        }
+    }
+}
+
+/// Credentials from the profile's `sections` of the file at `path`; notes in `looked_at`
+/// why there are none. `wanted` names the sections in those notes, e.g. `[profile prod]`.
+fn from_file<'a>(
+    path: &Path,
+    sections: impl Iterator<Item = &'a IniSection> + Clone,
+    wanted: &str,
+    looked_at: &mut Vec<String>,
+) -> Result<Option<ResolvedCredentials>, ConfigError> {
+    if sections.clone().next().is_none() {
+        looked_at.push(format!("{} (no {wanted} section)", path.display()));
+        return Ok(None);
+    }
+    let found = credentials_from_sections(path, sections)?;
+    if found.is_none() {
+        looked_at.push(format!(
+            "{} ({wanted} has no aws_access_key_id)",
+            path.display()
+        ));
+    }
+    Ok(found)
 }
 
 #[cfg(test)]
