@@ -84,7 +84,7 @@ impl std::error::Error for EndpointError {}
 
 /// A parsed endpoint URL: where to connect and what to put in `Host`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Endpoint {
+pub struct EndpointUrl {
     scheme: Scheme,
     host: String,
     ipv6: bool,
@@ -92,11 +92,11 @@ pub struct Endpoint {
     base_path: String,
 }
 
-impl Endpoint {
+impl EndpointUrl {
     /// Parses `scheme://host[:port][/base/path]`. The scheme and host are lowercased; an
     /// IPv6 host is written in brackets (`http://[::1]:8080`); a trailing `/` of the base
     /// path is dropped. User info, queries, fragments and percent-escapes are rejected.
-    pub fn parse(url: &str) -> Result<Endpoint, EndpointError> {
+    pub fn parse(url: &str) -> Result<EndpointUrl, EndpointError> {
         let (scheme, rest) = url.split_once("://").ok_or(EndpointError::MissingScheme)?;
         let scheme = if scheme.eq_ignore_ascii_case("https") {
             Scheme::Https
@@ -163,7 +163,7 @@ impl Endpoint {
         if !valid_path {
             return Err(EndpointError::InvalidPath);
         }
-        Ok(Endpoint {
+        Ok(EndpointUrl {
             scheme,
             host,
             ipv6,
@@ -212,7 +212,7 @@ impl Endpoint {
     }
 }
 
-impl fmt::Display for Endpoint {
+impl fmt::Display for EndpointUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -227,7 +227,7 @@ impl fmt::Display for Endpoint {
 /// The built-in Glacier endpoint for `region`: `https://glacier.{region}.amazonaws.com`,
 /// or `.amazonaws.com.cn` for `cn-` regions. Isolated (`us-iso*`, `eu-isoe`) and sovereign
 /// (`eusc-`) partitions use other DNS suffixes: error, pass `--endpoint-url`.
-pub fn default_endpoint(region: &Region) -> Result<Endpoint, ConfigError> {
+pub fn default_endpoint(region: &Region) -> Result<EndpointUrl, ConfigError> {
     let r = region.as_str();
     let suffix = if r.starts_with("cn-") {
         "amazonaws.com.cn"
@@ -238,7 +238,7 @@ pub fn default_endpoint(region: &Region) -> Result<Endpoint, ConfigError> {
     } else {
         "amazonaws.com"
     };
-    Ok(Endpoint {
+    Ok(EndpointUrl {
         scheme: Scheme::Https,
         host: format!("{SERVICE}.{r}.{suffix}"),
         ipv6: false,
@@ -251,7 +251,7 @@ pub fn default_endpoint(region: &Region) -> Result<Endpoint, ConfigError> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResolvedEndpoint {
     /// The endpoint.
-    pub endpoint: Endpoint,
+    pub endpoint: EndpointUrl,
     /// Where it came from.
     pub source: Source,
 }
@@ -264,7 +264,7 @@ pub fn resolve_endpoint(
     explicit: Option<&str>,
     region: &Region,
 ) -> Result<ResolvedEndpoint, ConfigError> {
-    let make = |value: &str, source: Source| match Endpoint::parse(value) {
+    let make = |value: &str, source: Source| match EndpointUrl::parse(value) {
         Ok(endpoint) => Ok(ResolvedEndpoint { endpoint, source }),
         Err(error) => Err(ConfigError::InvalidEndpoint {
             value: value.to_string(),

@@ -74,7 +74,7 @@ mod test_support;
 mod tests;
 
 pub use endpoint::{
-    Endpoint, EndpointError, ResolvedEndpoint, Scheme, default_endpoint, resolve_endpoint,
+    EndpointError, EndpointUrl, ResolvedEndpoint, Scheme, default_endpoint, resolve_endpoint,
 };
 pub use env::{
     ENV_ACCESS_KEY_ID, ENV_CONFIG_FILE, ENV_DEFAULT_REGION, ENV_ENDPOINT_URL,

@@ -97,7 +97,7 @@ fn default_endpoints_by_partition() {
 #[test]
 fn endpoint_parsing() {
     let p = |s: &str| {
-        Endpoint::parse(s).map(|e| {
+        EndpointUrl::parse(s).map(|e| {
             (
                 e.scheme(),
                 e.host().to_string(),
@@ -180,7 +180,7 @@ fn endpoint_parsing() {
         ))
     );
 
-    let e = Endpoint::parse("http://h:9000/prefix").unwrap();
+    let e = EndpointUrl::parse("http://h:9000/prefix").unwrap();
     assert_eq!(e.request_path("/-/vaults/v"), "/prefix/-/vaults/v");
     assert_eq!(e.to_string(), "http://h:9000/prefix");
 
@@ -215,6 +215,6 @@ fn endpoint_parsing() {
         ("", EndpointError::MissingScheme),
     ];
     for (url, want) in bad {
-        assert_eq!(Endpoint::parse(url), Err(want), "{url:?}");
+        assert_eq!(EndpointUrl::parse(url), Err(want), "{url:?}");
     }
 }
