@@ -250,8 +250,8 @@ pub fn default_endpoint(region: &Region) -> Result<EndpointUrl, ConfigError> {
 /// An endpoint and where it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResolvedEndpoint {
-    /// The endpoint.
-    pub endpoint: EndpointUrl,
+    /// The endpoint URL.
+    pub url: EndpointUrl,
     /// Where it came from.
     pub source: Source,
 }
@@ -265,7 +265,7 @@ pub fn resolve_endpoint(
     region: &Region,
 ) -> Result<ResolvedEndpoint, ConfigError> {
     let make = |value: &str, source: Source| match EndpointUrl::parse(value) {
-        Ok(endpoint) => Ok(ResolvedEndpoint { endpoint, source }),
+        Ok(url) => Ok(ResolvedEndpoint { url, source }),
         Err(error) => Err(ConfigError::InvalidEndpoint {
             value: value.to_string(),
             source,
@@ -286,7 +286,7 @@ pub fn resolve_endpoint(
         }
     }
     Ok(ResolvedEndpoint {
-        endpoint: default_endpoint(region)?,
+        url: default_endpoint(region)?,
         source: Source::Default,
     })
 }

@@ -56,7 +56,7 @@
 //! let config = resolve(&env, &Overrides::default())?;
 //! assert_eq!(config.credentials.credentials.access_key_id, "AKID");
 //! assert_eq!(config.region.region.as_str(), "eu-central-1");
-//! assert_eq!(config.endpoint.endpoint.host_header(), "glacier.eu-central-1.amazonaws.com");
+//! assert_eq!(config.endpoint.url.host_header(), "glacier.eu-central-1.amazonaws.com");
 //! # Ok::<(), glacier_verify::credentials::ConfigError>(())
 //! ```
 

@@ -12,7 +12,7 @@ fn resolve_all() {
     assert_eq!(c.credentials.credentials.access_key_id, "PKEY");
     assert_eq!(c.region.region.as_str(), "cn-north-1");
     assert_eq!(
-        c.endpoint.endpoint.host_header(),
+        c.endpoint.url.host_header(),
         "glacier.cn-north-1.amazonaws.com.cn"
     );
     let o = Overrides {
@@ -22,6 +22,6 @@ fn resolve_all() {
     };
     let c = resolve(&env, &o).unwrap();
     assert_eq!(c.region.source, Source::Flag("--region"));
-    assert_eq!(c.endpoint.endpoint.host_header(), "127.0.0.1:1234");
+    assert_eq!(c.endpoint.url.host_header(), "127.0.0.1:1234");
     assert!(!format!("{c:?}").contains("secret-PKEY"));
 }

@@ -10,7 +10,7 @@ fn endpoint_precedence() {
     let r = reg("us-west-2");
     let ep = |env: &Env, explicit| {
         let e = resolve_endpoint(env, explicit, &r).unwrap();
-        (e.endpoint.to_string(), e.source)
+        (e.url.to_string(), e.source)
     };
     let env = home();
     assert_eq!(
