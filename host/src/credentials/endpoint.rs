@@ -4,6 +4,9 @@
 use std::fmt;
 use std::net::Ipv6Addr;
 
+use http::Uri;
+use http::uri::Authority;
+
 use super::{
     ConfigError, ENV_ENDPOINT_URL, ENV_ENDPOINT_URL_GLACIER, ENV_IGNORE_CONFIGURED_ENDPOINT_URLS,
     Env, Region, Source,
@@ -27,6 +30,17 @@ impl Scheme {
         match self {
             Scheme::Http => "http",
             Scheme::Https => "https",
+        }
+    }
+
+    /// `http` or `https`, in any case.
+    fn from_name(name: &str) -> Result<Scheme, EndpointError> {
+        if name.eq_ignore_ascii_case("https") {
+            Ok(Scheme::Https)
+        } else if name.eq_ignore_ascii_case("http") {
+            Ok(Scheme::Http)
+        } else {
+            Err(EndpointError::UnsupportedScheme)
         }
     }
 
@@ -93,82 +107,35 @@ pub struct EndpointUrl {
 }
 
 impl EndpointUrl {
-    /// Parses `scheme://host[:port][/base/path]`. The scheme and host are lowercased; an
-    /// IPv6 host is written in brackets (`http://[::1]:8080`); a trailing `/` of the base
-    /// path is dropped. User info, queries, fragments and percent-escapes are rejected.
+    /// Parses `scheme://host[:port][/base/path]` with [`http::Uri`], then holds it to what
+    /// a Glacier endpoint may be. The scheme and host are lowercased; an IPv6 host is
+    /// written in brackets (`http://[::1]:8080`); a trailing `/` of the base path is
+    /// dropped. User info, queries, fragments and percent-escapes are rejected.
     pub fn parse(url: &str) -> Result<EndpointUrl, EndpointError> {
-        let (scheme, rest) = url.split_once("://").ok_or(EndpointError::MissingScheme)?;
-        let scheme = if scheme.eq_ignore_ascii_case("https") {
-            Scheme::Https
-        } else if scheme.eq_ignore_ascii_case("http") {
-            Scheme::Http
-        } else {
-            return Err(EndpointError::UnsupportedScheme);
-        };
-        if rest.contains('#') {
+        let uri: Uri = url.parse().map_err(|_| refused(url))?;
+        let scheme = Scheme::from_name(uri.scheme_str().ok_or(EndpointError::MissingScheme)?)?;
+        // http::Uri drops a fragment without a trace.
+        if url.contains('#') {
             return Err(EndpointError::Fragment);
         }
-        if rest.contains('?') {
+        if uri.query().is_some() {
             return Err(EndpointError::Query);
         }
-        let (authority, path) = match rest.find('/') {
-            Some(i) => rest.split_at(i),
-            None => (rest, ""),
-        };
+        let authority = uri.authority().map_or("", Authority::as_str);
         if authority.contains('@') {
             return Err(EndpointError::UserInfo);
         }
-        let (host, ipv6, port) = if let Some(bracketed) = authority.strip_prefix('[') {
-            let (addr, after) = bracketed
-                .split_once(']')
-                .ok_or(EndpointError::InvalidHost)?;
-            addr.parse::<Ipv6Addr>()
-                .map_err(|_| EndpointError::InvalidHost)?;
-            let port = match after {
-                "" => None,
-                p => Some(p.strip_prefix(':').ok_or(EndpointError::InvalidHost)?),
-            };
-            (addr.to_ascii_lowercase(), true, port)
-        } else {
-            let (host, port) = match authority.split_once(':') {
-                Some((h, p)) => (h, Some(p)),
-                None => (authority, None),
-            };
-            if host.is_empty() {
-                return Err(EndpointError::MissingHost);
-            }
-            let valid = host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
-            if !valid {
-                return Err(EndpointError::InvalidHost);
-            }
-            (host.to_ascii_lowercase(), false, port)
-        };
-        let port = match port {
-            None => None,
-            Some(p) => {
-                if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(EndpointError::InvalidPort);
-                }
-                match p.parse::<u16>() {
-                    Ok(n) if n > 0 => Some(n),
-                    _ => return Err(EndpointError::InvalidPort),
-                }
-            }
-        };
-        let valid_path = path
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/'));
-        if !valid_path {
-            return Err(EndpointError::InvalidPath);
-        }
+        let raw_host = uri.host().unwrap_or("");
+        let (host, ipv6) = checked_host(raw_host)?;
+        let after_host = authority
+            .strip_prefix(raw_host)
+            .ok_or(EndpointError::InvalidHost)?;
         Ok(EndpointUrl {
             scheme,
             host,
             ipv6,
-            port,
-            base_path: path.trim_end_matches('/').to_string(),
+            port: checked_port(after_host)?,
+            base_path: checked_base_path(uri.path())?,
         })
     }
 
@@ -222,6 +189,92 @@ impl fmt::Display for EndpointUrl {
             self.base_path
         )
     }
+}
+
+/// Why `http::Uri` refused `url`: the first part that is wrong, in the order
+/// [`EndpointUrl::parse`] checks them. When all else passes, the base path is to blame.
+fn refused(url: &str) -> EndpointError {
+    first_bad_part(url)
+        .err()
+        .unwrap_or(EndpointError::InvalidPath)
+}
+
+/// The scheme, fragment, query, user info, host and port checks of
+/// [`EndpointUrl::parse`], on a plain split of `url` (for when `http::Uri` cannot split it).
+fn first_bad_part(url: &str) -> Result<(), EndpointError> {
+    let (scheme, rest) = url.split_once("://").ok_or(EndpointError::MissingScheme)?;
+    Scheme::from_name(scheme)?;
+    if rest.contains('#') {
+        return Err(EndpointError::Fragment);
+    }
+    if rest.contains('?') {
+        return Err(EndpointError::Query);
+    }
+    let authority = rest.split('/').next().unwrap_or("");
+    if authority.contains('@') {
+        return Err(EndpointError::UserInfo);
+    }
+    let host_end = if authority.starts_with('[') {
+        authority.find(']').map_or(authority.len(), |i| i + 1)
+    } else {
+        authority.find(':').unwrap_or(authority.len())
+    };
+    let (host, after_host) = authority.split_at(host_end);
+    checked_host(host)?;
+    checked_port(after_host)?;
+    Ok(())
+}
+
+/// A host as `http::Uri` gives it (IPv6 in brackets): lowercased, without the brackets,
+/// and whether it is IPv6. Names are limited to `A-Z a-z 0-9 . - _`.
+fn checked_host(host: &str) -> Result<(String, bool), EndpointError> {
+    if host.is_empty() {
+        return Err(EndpointError::MissingHost);
+    }
+    if let Some(bracketed) = host.strip_prefix('[') {
+        let addr = bracketed
+            .strip_suffix(']')
+            .ok_or(EndpointError::InvalidHost)?;
+        addr.parse::<Ipv6Addr>()
+            .map_err(|_| EndpointError::InvalidHost)?;
+        return Ok((addr.to_ascii_lowercase(), true));
+    }
+    let valid = host
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+    if !valid {
+        return Err(EndpointError::InvalidHost);
+    }
+    Ok((host.to_ascii_lowercase(), false))
+}
+
+/// What follows the host in the authority: nothing, or `:` and a port 1–65535 in digits.
+fn checked_port(after_host: &str) -> Result<Option<u16>, EndpointError> {
+    if after_host.is_empty() {
+        return Ok(None);
+    }
+    let digits = after_host
+        .strip_prefix(':')
+        .ok_or(EndpointError::InvalidHost)?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(EndpointError::InvalidPort);
+    }
+    match digits.parse::<u16>() {
+        Ok(n) if n > 0 => Ok(Some(n)),
+        _ => Err(EndpointError::InvalidPort),
+    }
+}
+
+/// The path `http::Uri` found (`/` when there is none) as a base path: unreserved
+/// characters and `/` only, trailing `/` dropped.
+fn checked_base_path(path: &str) -> Result<String, EndpointError> {
+    let valid = path
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/'));
+    if !valid {
+        return Err(EndpointError::InvalidPath);
+    }
+    Ok(path.trim_end_matches('/').to_string())
 }
 
 /// The built-in Glacier endpoint for `region`: `https://glacier.{region}.amazonaws.com`,

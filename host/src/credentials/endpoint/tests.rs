@@ -95,95 +95,65 @@ fn default_endpoints_by_partition() {
 }
 
 #[test]
-fn endpoint_parsing() {
+fn endpoint_parsing_accepts() {
     let p = |s: &str| {
         EndpointUrl::parse(s).map(|e| {
-            (
-                e.scheme(),
-                e.host().to_string(),
-                e.port(),
-                e.base_path().to_string(),
-                e.host_header(),
-            )
+            let parts = (e.scheme(), e.host(), e.port(), e.base_path());
+            let parts = (parts.0, parts.1.to_string(), parts.2, parts.3.to_string());
+            (parts, e.host_header())
         })
     };
-    assert_eq!(
-        p("https://glacier.us-east-1.amazonaws.com"),
-        Ok((
-            Scheme::Https,
-            "glacier.us-east-1.amazonaws.com".into(),
-            443,
-            "".into(),
-            "glacier.us-east-1.amazonaws.com".into()
-        ))
-    );
-    assert_eq!(
-        p("HTTP://LocalHost:8080/"),
-        Ok((
-            Scheme::Http,
-            "localhost".into(),
-            8080,
-            "".into(),
-            "localhost:8080".into()
-        ))
-    );
-    assert_eq!(
-        p("https://h:443"),
-        Ok((Scheme::Https, "h".into(), 443, "".into(), "h".into()))
-    );
-    assert_eq!(
-        p("http://h:80/"),
-        Ok((Scheme::Http, "h".into(), 80, "".into(), "h".into()))
-    );
-    assert_eq!(
-        p("http://h:443"),
-        Ok((Scheme::Http, "h".into(), 443, "".into(), "h:443".into()))
-    );
-    assert_eq!(
-        p("http://10.0.0.1:9000/base/path/"),
-        Ok((
-            Scheme::Http,
-            "10.0.0.1".into(),
-            9000,
-            "/base/path".into(),
-            "10.0.0.1:9000".into()
-        ))
-    );
-    assert_eq!(
-        p("http://[::1]:8080"),
-        Ok((
-            Scheme::Http,
-            "::1".into(),
-            8080,
-            "".into(),
-            "[::1]:8080".into()
-        ))
-    );
-    assert_eq!(
-        p("https://[2001:DB8::1]"),
-        Ok((
-            Scheme::Https,
-            "2001:db8::1".into(),
-            443,
-            "".into(),
-            "[2001:db8::1]".into()
-        ))
-    );
-    assert_eq!(
-        p("http://my_host.local"),
-        Ok((
-            Scheme::Http,
-            "my_host.local".into(),
-            80,
-            "".into(),
-            "my_host.local".into()
-        ))
-    );
+    let https = Scheme::Https;
+    let http = Scheme::Http;
+    let good = [
+        (
+            "https://glacier.us-east-1.amazonaws.com",
+            (https, "glacier.us-east-1.amazonaws.com", 443, ""),
+            "glacier.us-east-1.amazonaws.com",
+        ),
+        (
+            "HTTP://LocalHost:8080/",
+            (http, "localhost", 8080, ""),
+            "localhost:8080",
+        ),
+        ("HtTpS://H", (https, "h", 443, ""), "h"),
+        ("https://h:443", (https, "h", 443, ""), "h"),
+        ("http://h:80/", (http, "h", 80, ""), "h"),
+        ("http://h:443", (http, "h", 443, ""), "h:443"),
+        ("http://h:00080", (http, "h", 80, ""), "h"),
+        (
+            "http://10.0.0.1:9000/base/path/",
+            (http, "10.0.0.1", 9000, "/base/path"),
+            "10.0.0.1:9000",
+        ),
+        ("http://[::1]:8080", (http, "::1", 8080, ""), "[::1]:8080"),
+        (
+            "https://[2001:DB8::1]",
+            (https, "2001:db8::1", 443, ""),
+            "[2001:db8::1]",
+        ),
+        (
+            "http://my_host.local",
+            (http, "my_host.local", 80, ""),
+            "my_host.local",
+        ),
+        ("http://h/a-b.c_d~e/", (http, "h", 80, "/a-b.c_d~e"), "h"),
+    ];
+    for (url, (scheme, host, port, base_path), host_header) in good {
+        let want = (
+            (scheme, host.to_string(), port, base_path.to_string()),
+            host_header,
+        );
+        assert_eq!(p(url), Ok((want.0, want.1.to_string())), "{url:?}");
+    }
 
     let e = EndpointUrl::parse("http://h:9000/prefix").unwrap();
     assert_eq!(e.request_path("/-/vaults/v"), "/prefix/-/vaults/v");
     assert_eq!(e.to_string(), "http://h:9000/prefix");
+}
 
+#[test]
+fn endpoint_parsing_refuses() {
     let bad = [
         (
             "glacier.us-east-1.amazonaws.com",
@@ -215,6 +185,86 @@ fn endpoint_parsing() {
         ("", EndpointError::MissingScheme),
     ];
     for (url, want) in bad {
+        assert_eq!(EndpointUrl::parse(url), Err(want), "{url:?}");
+    }
+}
+
+/// `http::Uri` parses these (some dropping a part without a trace); an endpoint URL must
+/// still refuse them.
+#[test]
+fn endpoint_parsing_refuses_what_http_uri_accepts() {
+    let bad = [
+        // A URI without a scheme: authority-form, path-only, `scheme:` without `//`.
+        ("h:80", EndpointError::MissingScheme),
+        ("/path", EndpointError::MissingScheme),
+        ("http:h", EndpointError::MissingScheme),
+        ("mailto://h", EndpointError::UnsupportedScheme),
+        // Fragments are dropped by http::Uri, empty queries kept as "".
+        ("http://h#", EndpointError::Fragment),
+        ("http://h/p#f", EndpointError::Fragment),
+        ("http://h#a b", EndpointError::Fragment),
+        ("http://h?", EndpointError::Query),
+        ("http://h/p?", EndpointError::Query),
+        // User info, even empty or repeated.
+        ("http://@h", EndpointError::UserInfo),
+        ("http://a@b@c", EndpointError::UserInfo),
+        // Registered names may hold sub-delimiters and `~` in a URI, not in a host here.
+        ("http://h!x", EndpointError::InvalidHost),
+        ("http://h~x", EndpointError::InvalidHost),
+        ("http://h*", EndpointError::InvalidHost),
+        ("http://h=x;y", EndpointError::InvalidHost),
+        ("http://h(x)", EndpointError::InvalidHost),
+        // Bracketed hosts must be IPv6 addresses: no IPvFuture, no zone id.
+        ("http://[v1.x]", EndpointError::InvalidHost),
+        ("http://[::1%25eth0]", EndpointError::InvalidHost),
+        // http::Uri reports these ports as absent rather than invalid.
+        ("http://h:-1", EndpointError::InvalidPort),
+        ("http://h:099999", EndpointError::InvalidPort),
+        ("http://h:18446744073709551617", EndpointError::InvalidPort),
+        ("http://[::1]:8o", EndpointError::InvalidPort),
+        // Path characters a URI allows but the base path does not.
+        ("http://h/é", EndpointError::InvalidPath),
+        ("http://h/a{b}", EndpointError::InvalidPath),
+        ("http://h/a\"b", EndpointError::InvalidPath),
+        ("http://h/a\\b", EndpointError::InvalidPath),
+        ("http://h/a;b", EndpointError::InvalidPath),
+        ("http://h/a:b", EndpointError::InvalidPath),
+        ("http://h/a@b", EndpointError::InvalidPath),
+        ("http://h/a+b", EndpointError::InvalidPath),
+    ];
+    for (url, want) in bad {
+        assert!(
+            url.parse::<http::Uri>().is_ok(),
+            "http::Uri refuses {url:?}"
+        );
+        assert_eq!(EndpointUrl::parse(url), Err(want), "{url:?}");
+    }
+}
+
+/// When `http::Uri` refuses a URL, the error still names the part that is wrong.
+#[test]
+fn endpoint_parsing_names_what_http_uri_refuses() {
+    let bad = [
+        ("http:/h", EndpointError::MissingScheme),
+        (" http://h", EndpointError::UnsupportedScheme),
+        ("ftp://h o", EndpointError::UnsupportedScheme),
+        ("http://h o#f", EndpointError::Fragment),
+        ("http://h?x y", EndpointError::Query),
+        ("http://h/a b?x", EndpointError::Query),
+        ("http://u@h o", EndpointError::UserInfo),
+        ("http://h%41", EndpointError::InvalidHost),
+        ("http://h\\x", EndpointError::InvalidHost),
+        ("http://h]", EndpointError::InvalidHost),
+        ("http://[[::1]]", EndpointError::InvalidHost),
+        ("http://[::1]:80:80", EndpointError::InvalidPort),
+        ("http://h/a\tb", EndpointError::InvalidPath),
+        ("http://h ", EndpointError::InvalidHost),
+    ];
+    for (url, want) in bad {
+        assert!(
+            url.parse::<http::Uri>().is_err(),
+            "http::Uri accepts {url:?}"
+        );
         assert_eq!(EndpointUrl::parse(url), Err(want), "{url:?}");
     }
 }
