@@ -263,7 +263,7 @@ fn client(g: &Global, read_timeout: Duration) -> Result<Client, HostError> {
         },
     )?;
     Ok(Client::new(ClientConfig {
-        endpoint: resolved.endpoint.endpoint,
+        endpoint: resolved.endpoint.url,
         region: resolved.region.region.as_str().to_string(),
         credentials: resolved.credentials.credentials,
         connect_timeout: Duration::from_secs(10),

@@ -10,7 +10,7 @@ use glacier_verify_core::{
 };
 use ureq::http::Response;
 
-use crate::credentials::Endpoint;
+use crate::credentials::EndpointUrl;
 use crate::error::{HostError, ServiceFailure};
 use crate::job::JobDescription;
 use crate::sigv4::{self, AmzDate, Credentials, SignableRequest, SigningParams, SigningSettings};
@@ -22,7 +22,7 @@ const MAX_ERROR_BODY: u64 = 64 * 1024;
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
     /// The endpoint (scheme, host, port, base path).
-    pub endpoint: Endpoint,
+    pub endpoint: EndpointUrl,
     /// Region of the credential scope.
     pub region: String,
     /// Signing credentials.

@@ -20,7 +20,7 @@ use glacier_verify_endpoint::{
 };
 
 use crate::client::{Client, ClientConfig, JobLocation};
-use crate::credentials::Endpoint as EndpointUrl;
+use crate::credentials::EndpointUrl;
 use crate::download::{self, Download, OutputPaths, Plan, RetryPolicy};
 use crate::error::{HostError, exit};
 use crate::progress::Counters;
