@@ -578,44 +578,60 @@ fn at(line: &[u8], index: usize) -> Option<u8> {
 /// Every way to read one field starting at `start`, most preferred first,
 /// and the problem that ruled out others (if any).
 fn field_options(line: &[u8], start: usize) -> (Vec<FieldOption>, Option<SplitFailure>) {
-    let len = line.len();
-    let next_start = |after: usize| -> Option<Option<usize>> {
-        // `after` is the index just past the field's last byte.
-        match at(line, after) {
-            None => Some(None),
-            Some(b',') => Some(Some(after.saturating_add(1))),
-            Some(_) => None,
-        }
-    };
-    if at(line, start) != Some(b'"') {
-        let end = line
-            .get(start..)
-            .and_then(|rest| rest.iter().position(|&b| b == b','))
-            .map_or(len, |offset| start.saturating_add(offset));
-        let field = RawField {
-            start,
-            end,
-            quoted: false,
-        };
-        if let Some(quote) = line
-            .get(start..end)
-            .and_then(|text| text.iter().position(|&b| b == b'"'))
-        {
-            let column = start.saturating_add(quote);
-            let failure = SplitFailure {
-                progress: column,
-                column,
-                kind: SplitProblem::QuoteInUnquoted,
-            };
-            return (Vec::new(), Some(failure));
-        }
-        let next = if end >= len {
-            None
-        } else {
-            Some(end.saturating_add(1))
-        };
-        return (vec![(field, next)], None);
+    if at(line, start) == Some(b'"') {
+        quoted_field_options(line, start)
+    } else {
+        unquoted_field(line, start)
     }
+}
+
+/// Where the next field starts after a field ending just before `after`:
+/// `Some(None)` at the end of the line, `None` when no comma follows.
+fn next_start(line: &[u8], after: usize) -> Option<Option<usize>> {
+    match at(line, after) {
+        None => Some(None),
+        Some(b',') => Some(Some(after.saturating_add(1))),
+        Some(_) => None,
+    }
+}
+
+/// An unquoted field: up to the next comma; a quote inside is an error.
+fn unquoted_field(line: &[u8], start: usize) -> (Vec<FieldOption>, Option<SplitFailure>) {
+    let len = line.len();
+    let end = line
+        .get(start..)
+        .and_then(|rest| rest.iter().position(|&b| b == b','))
+        .map_or(len, |offset| start.saturating_add(offset));
+    let field = RawField {
+        start,
+        end,
+        quoted: false,
+    };
+    if let Some(quote) = line
+        .get(start..end)
+        .and_then(|text| text.iter().position(|&b| b == b'"'))
+    {
+        let column = start.saturating_add(quote);
+        let failure = SplitFailure {
+            progress: column,
+            column,
+            kind: SplitProblem::QuoteInUnquoted,
+        };
+        return (Vec::new(), Some(failure));
+    }
+    let next = if end >= len {
+        None
+    } else {
+        Some(end.saturating_add(1))
+    };
+    (vec![(field, next)], None)
+}
+
+/// A quoted field: every place it could end (`\"` may be an escaped quote
+/// or a backslash before the closing one), longest first.
+fn quoted_field_options(line: &[u8], start: usize) -> (Vec<FieldOption>, Option<SplitFailure>) {
+    let len = line.len();
+    let next_start = |after: usize| next_start(line, after);
     let content = start.saturating_add(1);
     let mut options = Vec::new();
     let mut failure = None;
