@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The bench driver behind bench/run.sh (issue 8); run.sh installs and builds.
+"""The bench driver behind bench/run.sh; run.sh installs and builds.
 
 One generated file (1 GiB by default) in the page cache. Each round runs
 every tool once, in an order rotated from round to round; a warm-up round

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks of glacier-verify (issue 8), on one generated 1 GiB file in the
+# Benchmarks of glacier-verify, on one generated 1 GiB file in the
 # page cache, in interleaved rounds, against a baseline measured in the same
 # rounds:
 #   tree-hash  --threads 1 / all threads  vs  openssl dgst -sha256, botocore

@@ -1,4 +1,4 @@
-//! Core benchmarks (issue 8), run with `cargo bench -p glacier-verify-core --bench core`:
+//! Core benchmarks, run with `cargo bench -p glacier-verify-core --bench core`:
 //!
 //! - `hash`: the tree hash against plain `sha2` SHA-256 over the same buffer
 //!   (in one call, and streamed in 256 KiB updates as the host feeds it);
@@ -58,7 +58,7 @@ fn archive_expectation(len: u64, hash: Digest) -> Expectation {
 }
 
 /// Tree hash versus plain SHA-256 over the same buffer. Up to 1 MiB the two
-/// are the same function (SPEC §4.1); above it the tree adds one 64-byte
+/// are the same function (docs/protocol.md §4.1); above it the tree adds one 64-byte
 /// hash per leaf.
 #[divan::bench_group(sample_count = 40)]
 mod hash {
@@ -174,7 +174,7 @@ mod head {
 
     const HASH: &str = "beb0fe31a1c7ca8c6c04d574ea906e3f97b31fdca7571defb5b44dca89b5af60";
 
-    /// A whole-output answer as Glacier sends it (SPEC §2.2 example 1).
+    /// A whole-output answer as Glacier sends it (docs/protocol.md §2.2 example 1).
     fn head_200() -> String {
         format!(
             "HTTP/1.1 200 OK\r\nx-amzn-RequestId: TRTCUq2hdP-lHILGaAKCXqUyN8QVc81VhEyH6pOGD2p6Ki4\r\n\

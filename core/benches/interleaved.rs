@@ -1,4 +1,4 @@
-//! The core's hashing goal (issue 8: tree hash ≥ 0.98× plain SHA-256),
+//! The core's hashing goal (tree hash ≥ 0.98× plain SHA-256),
 //! measured so that machine load cannot fake or hide it: every round times
 //! each variant once over the same buffer, in a rotating order, and the
 //! ratio is the median of the per-round ratios.

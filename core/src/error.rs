@@ -21,10 +21,10 @@ pub enum Error {
     EmptySubtree,
     /// A subtree pushed while a leaf was half full: parts start on whole MiB.
     SubtreeAfterPartialLeaf,
-    /// A non-final part that is not a power-of-two number of MiB (SPEC §4.2).
+    /// A non-final part that is not a power-of-two number of MiB (docs/protocol.md §4.2).
     SubtreeNotPowerOfTwo,
     /// A part that does not start on a multiple of its own (rounded-up) size,
-    /// so its tree is not a node of the whole tree (SPEC §4.2, §4.3).
+    /// so its tree is not a node of the whole tree (docs/protocol.md §4.2, §4.3).
     SubtreeMisaligned,
 
     // --- ranges --------------------------------------------------------------
@@ -34,7 +34,7 @@ pub enum Error {
     RangeStartAfterEnd,
     /// A range bound that does not fit in 64 bits.
     RangeOverflow,
-    /// A range outside the output (Glacier answers 400, SPEC §1).
+    /// A range outside the output (Glacier answers 400, docs/protocol.md §1).
     RangeNotSatisfiable,
     /// A `Content-Range` value that is not `bytes a-b/total` with `a <= b < total`.
     InvalidContentRange,
@@ -72,7 +72,7 @@ pub enum Error {
     TransferEncodingWithContentLength,
 
     // --- error bodies --------------------------------------------------------
-    /// An error body that is not a JSON object with a `code` (SPEC §3).
+    /// An error body that is not a JSON object with a `code` (docs/protocol.md §3).
     InvalidErrorBody,
 
     // --- verification --------------------------------------------------------
@@ -82,7 +82,7 @@ pub enum Error {
     /// A status other than 200/206.
     UnexpectedStatus(u16),
     /// 200 with the whole output to a request for a part: the server ignored
-    /// `Range` (SPEC §1, §11). The bytes are not the range asked for.
+    /// `Range` (docs/protocol.md §1, §11). The bytes are not the range asked for.
     RangeIgnored {
         /// Length of the whole output the server sent instead.
         content_length: u64,
@@ -128,8 +128,8 @@ pub enum Error {
         /// The hash they should have had.
         expected: Digest,
     },
-    /// `x-amz-sha256-tree-hash` missing where SPEC §2.3 says Glacier sends
-    /// it, and no expected hash to check against instead (SPEC §9.3).
+    /// `x-amz-sha256-tree-hash` missing where docs/protocol.md §2.3 says Glacier sends
+    /// it, and no expected hash to check against instead (docs/protocol.md §9.3).
     TreeHashHeaderMissing,
     /// The pieces of an [`Assembly`](crate::Assembly) do not add up to the
     /// output's expected length.

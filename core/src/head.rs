@@ -1,4 +1,4 @@
-//! GetJobOutput response heads (SPEC §2): a strict, incremental parser for a
+//! GetJobOutput response heads (docs/protocol.md §2): a strict, incremental parser for a
 //! raw HTTP/1.1 head (status line and header lines, as a socket delivers it
 //! or `curl -D` saves it) and a builder for heads that an HTTP stack has
 //! already split into (name, value) pairs. Both produce one [`ResponseHead`]
@@ -32,7 +32,7 @@ pub const MAX_HEAD_LEN: usize = 64 * 1024;
 /// Longest `x-amz-archive-description` accepted: the description limit.
 pub const MAX_ARCHIVE_DESCRIPTION_LEN: usize = crate::protocol::MAX_DESCRIPTION_LEN;
 
-/// The response fields that verification uses (SPEC §2.2).
+/// The response fields that verification uses (docs/protocol.md §2.2).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ResponseHead<'a> {
@@ -44,7 +44,7 @@ pub struct ResponseHead<'a> {
     pub content_range: Option<ContentRange>,
     /// `Content-Type`.
     pub content_type: Option<&'a str>,
-    /// `x-amz-sha256-tree-hash`, the tree hash of this response's body (SPEC §2.3).
+    /// `x-amz-sha256-tree-hash`, the tree hash of this response's body (docs/protocol.md §2.3).
     pub tree_hash: Option<Digest>,
     /// `Accept-Ranges`.
     pub accept_ranges: Option<&'a str>,

@@ -5,15 +5,15 @@
 //! code runs in the `glacier-verify` command and on storage gateways.
 //!
 //! - [`TreeHasher`]: streaming SHA-256 tree hash (1 MiB leaves, pairwise,
-//!   odd promoted; SPEC §4.1) with subtree composition for parallel and
-//!   resumed downloads (SPEC §4.2).
+//!   odd promoted; docs/protocol.md §4.1) with subtree composition for parallel and
+//!   resumed downloads (docs/protocol.md §4.2).
 //! - [`RangeRequest`], [`ContentRange`], [`is_tree_hash_aligned`],
-//!   [`tree_hash_header_expected`]: ranges and alignment (SPEC §1, §2.3, §4.3).
+//!   [`tree_hash_header_expected`]: ranges and alignment (docs/protocol.md §1, §2.3, §4.3).
 //! - [`parse_head`], [`HeadBuilder`]: response heads into a typed
-//!   [`ResponseHead`] (SPEC §2).
-//! - [`ServiceError`]: Glacier's JSON error bodies and retry classes (SPEC §3).
+//!   [`ResponseHead`] (docs/protocol.md §2).
+//! - [`ServiceError`]: Glacier's JSON error bodies and retry classes (docs/protocol.md §3).
 //! - [`Verifier`]: expectation + head + streamed body → [`Verified`] or a
-//!   precise [`Error`] (SPEC §9). The verdict's [`Level`] says which hashes
+//!   precise [`Error`] (docs/protocol.md §9). The verdict's [`Level`] says which hashes
 //!   were compared; "no checksum available" never reads as "verified".
 //! - [`Assembly`]: the verified pieces of one output (parts, a resumed
 //!   stream, pieces an earlier run kept) → one [`OutputVerdict`] for the

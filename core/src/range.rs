@@ -1,10 +1,10 @@
 //! Byte ranges: the `Range` request header, `Content-Range`, DescribeJob's
 //! `RetrievalByteRange`, and the megabyte / tree-hash alignment rules that
-//! decide when Glacier sends `x-amz-sha256-tree-hash` (SPEC §1, §2.2, §2.3, §4.3).
+//! decide when Glacier sends `x-amz-sha256-tree-hash` (docs/protocol.md §1, §2.2, §2.3, §4.3).
 //!
 //! Every parser is strict: one form, no spaces where the grammar has none,
 //! decimal digits only, no overflow, `first <= last`. Glacier silently ignores
-//! a malformed `Range` (SPEC §1: boto3#2077, boto3#300), so we never send one.
+//! a malformed `Range` (docs/protocol.md §1: boto3#2077, boto3#300), so we never send one.
 
 use core::fmt;
 
@@ -77,7 +77,7 @@ impl ByteRange {
     }
 
     /// This range shifted by `offset`: a range relative to a job's output
-    /// made absolute in the archive (SPEC §1: ranges are relative to the
+    /// made absolute in the archive (docs/protocol.md §1: ranges are relative to the
     /// retrieved data).
     pub fn offset_by(&self, offset: u64) -> Result<Self, Error> {
         let first = self.first.checked_add(offset).ok_or(Error::RangeOverflow)?;
@@ -92,21 +92,21 @@ impl fmt::Display for ByteRange {
     }
 }
 
-/// What a `Range` request header asks for (SPEC §1).
+/// What a `Range` request header asks for (docs/protocol.md §1).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum RangeRequest {
     /// `bytes=first-last`.
     Closed(ByteRange),
     /// `bytes=first-`: from `first` to the end of the output (the .NET SDK's
-    /// resume form, SPEC §1).
+    /// resume form, docs/protocol.md §1).
     From(u64),
 }
 
 impl RangeRequest {
     /// Parses a `Range` header value: `bytes=a-b` or `bytes=a-`. Suffix
     /// (`bytes=-n`) and multi-range forms are undocumented for Glacier
-    /// (SPEC §1) and rejected, as are spaces, signs and overflow.
+    /// (docs/protocol.md §1) and rejected, as are spaces, signs and overflow.
     ///
     /// ```
     /// use glacier_verify_core::{ByteRange, RangeRequest};
@@ -139,8 +139,8 @@ impl RangeRequest {
 
     /// The concrete range within an output of `output_len` bytes.
     /// A start at or past the end is [`Error::RangeNotSatisfiable`] (Glacier
-    /// answers it with 400, SPEC §1); an end past the output is too — we always
-    /// send exact ranges (SPEC §10.6).
+    /// answers it with 400, docs/protocol.md §1); an end past the output is too — we always
+    /// send exact ranges (docs/protocol.md §10.6).
     pub fn resolve(&self, output_len: u64) -> Result<ByteRange, Error> {
         let (first, last) = match *self {
             RangeRequest::Closed(r) => (r.first(), r.last()),
@@ -162,7 +162,7 @@ impl fmt::Display for RangeRequest {
     }
 }
 
-/// A `Content-Range: bytes first-last/total` response header (SPEC §2.2).
+/// A `Content-Range: bytes first-last/total` response header (docs/protocol.md §2.2).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ContentRange {
@@ -206,7 +206,7 @@ impl fmt::Display for ContentRange {
 }
 
 /// Parses DescribeJob's / InitiateJob's `RetrievalByteRange`:
-/// `"StartByteValue-EndByteValue"`, inclusive, no `bytes=` prefix (SPEC §4.3, §5.1).
+/// `"StartByteValue-EndByteValue"`, inclusive, no `bytes=` prefix (docs/protocol.md §4.3, §5.1).
 pub fn parse_retrieval_byte_range(value: &[u8]) -> Result<ByteRange, Error> {
     let (_, (first, last)) = all_consuming((number, char('-'), number))
         .map(|(a, _, b)| (a, b))
@@ -231,7 +231,7 @@ fn number(input: &[u8]) -> IResult<&[u8], Option<u64>> {
     .parse(input)
 }
 
-/// Megabyte alignment (SPEC §4.3, DG-RANGE): `first` divisible by 1 MiB and
+/// Megabyte alignment (docs/protocol.md §4.3, DG-RANGE): `first` divisible by 1 MiB and
 /// `last + 1` divisible by 1 MiB or equal to `size` (the end of the data).
 /// InitiateJob requires it of a `RetrievalByteRange`.
 pub fn is_megabyte_aligned(range: ByteRange, size: u64) -> bool {
@@ -240,7 +240,7 @@ pub fn is_megabyte_aligned(range: ByteRange, size: u64) -> bool {
         && (range.end().is_multiple_of(LEAF_SIZE) || range.end() == size)
 }
 
-/// Tree-hash alignment of `range` within data of `size` bytes (SPEC §4.3,
+/// Tree-hash alignment of `range` within data of `size` bytes (docs/protocol.md §4.3,
 /// "Precise condition"): the root of the tree over the range is a node of
 /// the tree over the whole data, that is
 /// `first` is a multiple of `M·2^k` and `last + 1 = min(first + M·2^k, size)`
@@ -260,7 +260,7 @@ pub fn is_tree_hash_aligned(range: ByteRange, size: u64) -> bool {
 
 /// [`is_tree_hash_aligned`] with another leaf size (a power of two): the
 /// rule is leaf-size agnostic, which lets tests check it exhaustively against
-/// the definition with small leaves (SPEC §4.3 "VERIFIED").
+/// the definition with small leaves (docs/protocol.md §4.3 "VERIFIED").
 pub fn is_tree_hash_aligned_with_leaf(range: ByteRange, size: u64, leaf: u64) -> bool {
     if leaf == 0 || range.last() >= size || !range.first().is_multiple_of(leaf) {
         return false;
@@ -285,7 +285,7 @@ pub fn is_tree_hash_aligned_with_leaf(range: ByteRange, size: u64, leaf: u64) ->
     }
 }
 
-/// What kind of job produced the output (SPEC §5.1 `Action`).
+/// What kind of job produced the output (docs/protocol.md §5.1 `Action`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
@@ -300,7 +300,7 @@ pub enum JobKind {
         retrieval: ByteRange,
     },
     /// `InventoryRetrieval`: a tree hash is verified if present, never required
-    /// (SPEC §2.3(c), §10.2).
+    /// (docs/protocol.md §2.3(c), §10.2).
     Inventory,
     /// Nothing is known about the job (offline checks): a tree hash header
     /// is verified if present, never required.
@@ -308,7 +308,7 @@ pub enum JobKind {
 }
 
 /// Whether a GetJobOutput response for `download` (relative to the job
-/// output) must carry `x-amz-sha256-tree-hash` (SPEC §2.3 "Formal rule"):
+/// output) must carry `x-amz-sha256-tree-hash` (docs/protocol.md §2.3 "Formal rule"):
 /// an archive job whose retrieval range is tree-hash aligned in the archive,
 /// and a download range that, made absolute, is tree-hash aligned too.
 pub fn tree_hash_header_expected(job: JobKind, download: ByteRange) -> bool {

@@ -1,4 +1,4 @@
-//! Glacier error responses (SPEC §3): `{"code": …, "message": …, "type": …}`
+//! Glacier error responses (docs/protocol.md §3): `{"code": …, "message": …, "type": …}`
 //! parsed without allocation, typed codes, and the retry classes the SDKs use.
 
 use core::fmt;
@@ -17,7 +17,7 @@ pub const MAX_CODE_LEN: usize = 64;
 /// Deepest JSON nesting skipped inside an error body.
 const MAX_DEPTH: u8 = 16;
 
-/// The error codes of SPEC §3's table.
+/// The error codes of docs/protocol.md §3's table.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[allow(missing_docs)] // the names are the service's own
@@ -98,8 +98,8 @@ const KNOWN_CODES: &[(&str, ErrorCode)] = &[
 ];
 
 /// Codes the SDKs retry as throttling (botocore standard mode, smithy-rs
-/// THROTTLING_ERRORS, Java v1 RetryUtils; SPEC §3). `LimitExceededException`
-/// is a hard limit in Glacier's own semantics (SPEC §10.14) but every SDK
+/// THROTTLING_ERRORS, Java v1 RetryUtils; docs/protocol.md §3). `LimitExceededException`
+/// is a hard limit in Glacier's own semantics (docs/protocol.md §10.14) but every SDK
 /// retries it; it never occurs on GetJobOutput, so we follow the SDKs.
 const THROTTLING_CODES: &[&str] = &[
     "Throttling",
@@ -135,7 +135,7 @@ impl ErrorCode {
     }
 }
 
-/// The `type` field: who is at fault (SPEC §3).
+/// The `type` field: who is at fault (docs/protocol.md §3).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
@@ -148,7 +148,7 @@ pub enum ErrorType {
     Unknown,
 }
 
-/// Whether and how a failed request may be tried again (SPEC §3, §9.5).
+/// Whether and how a failed request may be tried again (docs/protocol.md §3, §9.5).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
@@ -200,7 +200,7 @@ pub struct ServiceError {
 impl ServiceError {
     /// Parses an error body of a response with status `status`.
     ///
-    /// Keys as smithy-rs reads them (SPEC §3): the code from `code`, else
+    /// Keys as smithy-rs reads them (docs/protocol.md §3): the code from `code`, else
     /// `__type`; the message from `message`, `Message` or `errorMessage`. A
     /// body that is not a JSON object with a code (moto's plain `404 Not
     /// Found`, an HTML page) is [`Error::InvalidErrorBody`]; use
@@ -288,13 +288,13 @@ impl ServiceError {
         })
     }
 
-    /// How to treat this failure (SPEC §3).
+    /// How to treat this failure (docs/protocol.md §3).
     pub fn retry_class(&self) -> RetryClass {
         classify(self.status, Some(&self.code_text))
     }
 
     /// "The job is not currently available for download" (400
-    /// InvalidParameterValueException): the job has not finished (SPEC §1).
+    /// InvalidParameterValueException): the job has not finished (docs/protocol.md §1).
     /// Waiting for it is the caller's explicit choice, never a retry (§9.5).
     pub fn is_job_not_ready(&self) -> bool {
         self.code == ErrorCode::InvalidParameterValueException
@@ -373,7 +373,7 @@ impl JsonCursor<'_> {
     }
 
     /// Reads an error code, sanitised as smithy-rs `sanitize_error_code`
-    /// does (SPEC §3), while it streams: a `:…` suffix (a URL, which may
+    /// does (docs/protocol.md §3), while it streams: a `:…` suffix (a URL, which may
     /// itself hold a `#`) is cut first, then everything up to the first
     /// `#` (a namespace). Sanitising as the text arrives means a long
     /// namespace cannot push the code out of the kept [`MAX_CODE_LEN`] bytes.

@@ -1,10 +1,10 @@
-//! Streaming SHA-256 tree hash (SPEC §4.1) with subtree composition (SPEC §4.2).
+//! Streaming SHA-256 tree hash (docs/protocol.md §4.1) with subtree composition (docs/protocol.md §4.2).
 //!
 //! The tree hash of a payload is built over 1 MiB leaves: each leaf is hashed
 //! with SHA-256, then neighbouring digests are concatenated (raw 32 bytes,
 //! left‖right) and hashed again, level by level; an odd node at the end of a
 //! level is promoted unchanged. Inputs of at most 1 MiB hash to their plain
-//! SHA-256, and the empty input hashes to SHA-256 of nothing (SPEC §4.1,
+//! SHA-256, and the empty input hashes to SHA-256 of nothing (docs/protocol.md §4.1,
 //! §10.10).
 //!
 //! Building the tree level by level needs every leaf digest at once. The
@@ -28,7 +28,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::Error;
 
-/// Leaf size of the Glacier tree hash: 1 MiB (SPEC §4.1).
+/// Leaf size of the Glacier tree hash: 1 MiB (docs/protocol.md §4.1).
 pub const LEAF_SIZE: u64 = crate::protocol::MIB;
 
 /// `LEAF_SIZE` as the `u32` the open-leaf counter uses.
@@ -45,7 +45,7 @@ const MAX_LEAVES: u64 = (1 << MAX_DEPTH) - 1;
 ///
 /// Parsed from hex case-insensitively and printed as lowercase hex, so two
 /// digests compare equal whatever case a server or a user wrote them in
-/// (SPEC §4.1, §8 boto#3059).
+/// (docs/protocol.md §4.1, §8 boto#3059).
 ///
 /// ```
 /// use glacier_verify_core::Digest;
@@ -152,7 +152,7 @@ pub fn leaf_hash(data: &[u8]) -> Digest {
 }
 
 /// The parent of two tree nodes: SHA-256(left ‖ right) over the raw digests
-/// (SPEC §4.1 step 2).
+/// (docs/protocol.md §4.1 step 2).
 pub fn combine(left: &Digest, right: &Digest) -> Digest {
     let mut h = Sha256::new();
     h.update(left.0);
@@ -164,7 +164,7 @@ pub fn combine(left: &Digest, right: &Digest) -> Digest {
 ///
 /// ```
 /// use glacier_verify_core::tree_hash;
-/// // Inputs of at most 1 MiB hash to their plain SHA-256 (SPEC §4.1).
+/// // Inputs of at most 1 MiB hash to their plain SHA-256 (docs/protocol.md §4.1).
 /// assert_eq!(
 ///     tree_hash(b"hello world").to_hex().as_str(),
 ///     "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
@@ -182,7 +182,7 @@ pub fn tree_hash(data: &[u8]) -> Digest {
 /// not depend on how the input was cut. Precomputed hashes of consecutive
 /// power-of-two-MiB parts can be pushed with [`push_subtree`](Self::push_subtree)
 /// and a last part of any size with [`finish_with`](Self::finish_with): the
-/// root is the same as hashing every byte (SPEC §4.2). Bytes and subtrees
+/// root is the same as hashing every byte (docs/protocol.md §4.2). Bytes and subtrees
 /// can be mixed, as long as subtrees start on a whole leaf.
 ///
 /// ```
@@ -260,7 +260,7 @@ impl TreeHasher {
     }
 
     /// Hashes more bytes. Leaves close at exact 1 MiB boundaries whatever the
-    /// size of `data` (SPEC §4.1, "streaming form").
+    /// size of `data` (docs/protocol.md §4.1, "streaming form").
     ///
     /// Bytes beyond a total of 2⁶⁴−1 are outside the tree hash's domain: they
     /// are dropped and [`is_too_long`](Self::is_too_long) turns true; the
@@ -325,7 +325,7 @@ impl TreeHasher {
     ///
     /// `byte_len` must be a power-of-two number of MiB (1, 2, 4, … MiB) and
     /// the bytes hashed so far a multiple of it: only then is the part a
-    /// node of the whole tree (SPEC §4.2, §4.3). A last part of any other
+    /// node of the whole tree (docs/protocol.md §4.2, §4.3). A last part of any other
     /// size goes through [`finish_with`](Self::finish_with).
     pub fn push_subtree(&mut self, digest: Digest, byte_len: u64) -> Result<(), Error> {
         if self.leaf_fill != 0 {
@@ -350,7 +350,7 @@ impl TreeHasher {
     ///
     /// The part's own tree must be the right edge of the whole tree: the
     /// bytes hashed so far must be a multiple of the part's size rounded up
-    /// to a power-of-two MiB (SPEC §4.2). Otherwise
+    /// to a power-of-two MiB (docs/protocol.md §4.2). Otherwise
     /// [`Error::SubtreeMisaligned`]; composing anyway would give a
     /// different root (botocore#1396).
     pub fn finish_with(self, digest: Digest, byte_len: u64) -> Result<Digest, Error> {

@@ -1,25 +1,25 @@
 //! The [`Verifier`]: an [`Expectation`] plus a [`ResponseHead`] plus the
 //! streamed body give a [`Verified`] verdict or a precise [`Error`]
-//! (SPEC §9 "Derived verification rules").
+//! (docs/protocol.md §9 "Derived verification rules").
 //!
 //! Checks, in order:
 //! 1. status: 206 to a ranged request, 200 to a whole-output request; a 200
 //!    to a ranged request is accepted only if the range was the whole output
-//!    (SPEC §2.1, §9.2) — otherwise the server ignored `Range` (SPEC §1,
-//!    boto3#2077; moto, SPEC §11) and the bytes must not be used as the range;
+//!    (docs/protocol.md §2.1, §9.2) — otherwise the server ignored `Range` (docs/protocol.md §1,
+//!    boto3#2077; moto, docs/protocol.md §11) and the bytes must not be used as the range;
 //! 2. `Content-Range` first and last against the requested range exactly; a
-//!    different total is a warning, not a failure (SPEC §9.2, §10.7);
-//! 3. `Content-Length` against the expected length (SPEC §2.2 DG-GJO:
+//!    different total is a warning, not a failure (docs/protocol.md §9.2, §10.7);
+//! 3. `Content-Length` against the expected length (docs/protocol.md §2.2 DG-GJO:
 //!    "verify your download size");
 //! 4. body bytes against `Content-Length`: one byte too many fails at once,
-//!    too few fail at the end (SPEC §9.2, mt-aws-glacier's "Unexpected end of data");
+//!    too few fail at the end (docs/protocol.md §9.2, mt-aws-glacier's "Unexpected end of data");
 //! 5. the body's tree hash against `x-amz-sha256-tree-hash` when present;
-//! 6. the header's absence where SPEC §2.3 says Glacier sends it: passes only
-//!    when an expected hash was given and matched (SPEC §9.3);
+//! 6. the header's absence where docs/protocol.md §2.3 says Glacier sends it: passes only
+//!    when an expected hash was given and matched (docs/protocol.md §9.3);
 //! 7. the expected tree hash, when the caller gave one.
 //!
 //! The verdict says exactly which hashes were compared, so "no checksum was
-//! available" can never be mistaken for "verified" (SPEC §8, boto#2509).
+//! available" can never be mistaken for "verified" (docs/protocol.md §8, boto#2509).
 
 use embedded_io::{ErrorType, Read, Write};
 
@@ -34,7 +34,7 @@ use crate::tree::{Digest, TreeHasher};
 pub struct Expectation {
     /// The job (DescribeJob `Action`, `ArchiveSizeInBytes`, `RetrievalByteRange`).
     pub job: JobKind,
-    /// Size of the whole job output when known (SPEC §9.1: `InventorySizeInBytes`,
+    /// Size of the whole job output when known (docs/protocol.md §9.1: `InventorySizeInBytes`,
     /// or the length of `RetrievalByteRange`). For archive jobs it defaults to
     /// the retrieval range's length.
     pub output_len: Option<u64>,
@@ -42,7 +42,7 @@ pub struct Expectation {
     pub range: Option<RangeRequest>,
     /// Expected tree hash of the bytes this download ends up with: the body,
     /// or prefix + body for [`Verifier::continuing`]. For a whole-output
-    /// download that is DescribeJob's `SHA256TreeHash` (SPEC §9.1).
+    /// download that is DescribeJob's `SHA256TreeHash` (docs/protocol.md §9.1).
     pub tree_hash: Option<Digest>,
 }
 
@@ -65,10 +65,10 @@ impl Expectation {
 pub enum HeaderHash {
     /// Present and equal to the body's tree hash.
     Matched(Digest),
-    /// Absent, and SPEC §2.3 does not promise it (non-aligned range,
+    /// Absent, and docs/protocol.md §2.3 does not promise it (non-aligned range,
     /// inventory, unknown job).
     NotSent,
-    /// Absent although SPEC §2.3 says Glacier sends it; the download passed
+    /// Absent although docs/protocol.md §2.3 says Glacier sends it; the download passed
     /// only because the expected hash matched. Worth a warning.
     MissingButExpected,
     /// Present, but the hasher was continuing a prefix
@@ -97,7 +97,7 @@ pub struct Verified {
     /// Whether the caller's expected tree hash was compared (and matched).
     pub expected_hash_matched: bool,
     /// `Content-Range` total when it differed from the expected output length
-    /// (SPEC §9.2 says log, not fail).
+    /// (docs/protocol.md §9.2 says log, not fail).
     pub content_range_total_mismatch: Option<u64>,
 }
 
@@ -343,7 +343,7 @@ impl Verifier {
             200 => {
                 // The whole output. Fine only if that is what was asked for:
                 // with a known output length E, only for bytes=0-(E-1)
-                // (SPEC §9.2) — a 200 of any length to a smaller range means
+                // (docs/protocol.md §9.2) — a 200 of any length to a smaller range means
                 // the server ignored `Range`; with E unknown, the request must
                 // start at 0 and a closed one end where this body ends.
                 let whole = ByteRange::whole(content_length);

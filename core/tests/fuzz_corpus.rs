@@ -1,4 +1,4 @@
-//! Replays the committed fuzz seeds (`fuzz/seeds/<target>/`: SPEC examples,
+//! Replays the committed fuzz seeds (`fuzz/seeds/<target>/`: the documented examples,
 //! and every crash the fuzzers found, kept as a regression input) through the
 //! same checks the libFuzzer targets run (`fuzz/checks/core_checks.rs`), so
 //! each `cargo test` exercises them on stable Rust, without libFuzzer.

@@ -1,4 +1,4 @@
-//! Response heads (SPEC §2): the DG-GJO example responses, incremental
+//! Response heads (docs/protocol.md §2): the DG-GJO example responses, incremental
 //! parsing at every split, and the strict rules of RFC 9112 that keep a
 //! smuggled or garbled head from deciding what we trust.
 

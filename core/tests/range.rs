@@ -1,6 +1,6 @@
 //! Ranges and alignment: the `Range` / `Content-Range` / `RetrievalByteRange`
-//! grammars (SPEC §1, §2.2, §4.3) and tree-hash alignment checked against a
-//! brute-force reading of its definition (SPEC §4.3, §2.3).
+//! grammars (docs/protocol.md §1, §2.2, §4.3) and tree-hash alignment checked against a
+//! brute-force reading of its definition (docs/protocol.md §4.3, §2.3).
 
 mod common;
 
@@ -153,7 +153,7 @@ fn range_request_resolve() {
     let closed = RangeRequest::Closed(br(0, MIB64 - 1));
     assert_eq!(closed.resolve(len), Ok(br(0, MIB64 - 1)));
     assert_eq!(closed.resolve(MIB64), Ok(br(0, MIB64 - 1)));
-    // An end past the output is not silently clamped (SPEC §10.6): we send exact ranges.
+    // An end past the output is not silently clamped (docs/protocol.md §10.6): we send exact ranges.
     assert_eq!(closed.resolve(MIB64 - 1), Err(Error::RangeNotSatisfiable));
     // boto#2510: bytes=8388608-12582911 of a 5,242,880-byte output.
     let past = RangeRequest::parse(b"bytes=8388608-12582911").unwrap();
@@ -350,7 +350,7 @@ fn megabyte_alignment() {
 
 #[test]
 fn tree_hash_alignment_matches_the_definition_exhaustively() {
-    // SPEC §4.3: "aligned iff the root of the tree hash built over the range
+    // docs/protocol.md §4.3: "aligned iff the root of the tree hash built over the range
     // is equivalent to a node in the tree hash of the whole archive". Leaf =
     // 4 bytes, every archive size 1..=82 (1–21 leaves), every range.
     let leaf = 4;
@@ -372,7 +372,7 @@ fn tree_hash_alignment_matches_the_definition_exhaustively() {
             }
         }
     }
-    assert_eq!(ranges, 95_284, "SPEC §4.3's count of ranges");
+    assert_eq!(ranges, 95_284, "docs/protocol.md §4.3's count of ranges");
     assert!(aligned > 0);
 }
 
@@ -462,7 +462,7 @@ fn dg_range_and_get_job_output_examples() {
     assert!(is_tree_hash_aligned(br(0, 2 * m - 1), size));
     assert!(!is_tree_hash_aligned(br(m, 3 * m - 1), size));
     assert!(!is_tree_hash_aligned(br(m, size - 1), size));
-    // SPEC §10.1: 1–3 MiB is MB-aligned (the API reference's rule) but not tree-hash aligned.
+    // docs/protocol.md §10.1: 1–3 MiB is MB-aligned (the API reference's rule) but not tree-hash aligned.
     assert!(is_megabyte_aligned(br(m, 3 * m - 1), 16 * m));
     assert!(!is_tree_hash_aligned(br(m, 3 * m - 1), 16 * m));
     // The whole data is always aligned; nothing past the end is.
@@ -472,7 +472,7 @@ fn dg_range_and_get_job_output_examples() {
     }
 }
 
-// --- when the header is expected (SPEC §2.3) ----------------------------------------------------
+// --- when the header is expected (docs/protocol.md §2.3) ----------------------------------------------------
 
 #[test]
 fn tree_hash_header_expected_per_job_kind() {
@@ -539,7 +539,7 @@ fn tree_hash_header_expected_per_job_kind() {
 
 #[test]
 fn relative_and_absolute_alignment_coincide_for_aligned_retrievals() {
-    // SPEC §2.3: for a tree-hash-aligned retrieval range R of an archive of
+    // docs/protocol.md §2.3: for a tree-hash-aligned retrieval range R of an archive of
     // size S, a download range d (relative to R) is aligned within R's data
     // iff d + R.first is aligned within the archive. Brute force on the node
     // spans (leaf = 4 units), independent of the function under test, and
@@ -566,7 +566,7 @@ fn relative_and_absolute_alignment_coincide_for_aligned_retrievals() {
             }
         }
     }
-    assert_eq!(checked, 222_988, "SPEC §2.3's count of sub-ranges");
+    assert_eq!(checked, 222_988, "docs/protocol.md §2.3's count of sub-ranges");
 
     // And the claim needs R aligned: R = [4, 12) of 16 units is not a node;
     // its whole output is aligned relatively but not absolutely.

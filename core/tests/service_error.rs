@@ -1,4 +1,4 @@
-//! Glacier error bodies and retry classes (SPEC §3, §9.5).
+//! Glacier error bodies and retry classes (docs/protocol.md §3, §9.5).
 
 use glacier_verify_core::{Error, ErrorCode, ErrorType, RetryClass, ServiceError, classify};
 use glacier_verify_core::{MAX_CODE_LEN, MAX_MESSAGE_LEN};
@@ -49,7 +49,7 @@ fn dg_err_vault_not_found() {
 
 #[test]
 fn dg_err_example_2_typo_is_not_json() {
-    // DG-ERR example 2 prints `"type: "Client"` — malformed JSON (SPEC §3).
+    // DG-ERR example 2 prints `"type: "Client"` — malformed JSON (docs/protocol.md §3).
     let body = "{\n  \"code\": \"InvalidParameterValueException\",\n  \"message\": \"The job status code is not valid: finished\",\n  \"type: \"Client\"\n}";
     assert_eq!(
         ServiceError::parse(400, body.as_bytes()),
@@ -73,11 +73,11 @@ fn boto_2510_range_error_and_job_not_ready() {
     assert_eq!(e.retry_class(), RetryClass::Fatal);
     assert!(!e.is_job_not_ready());
 
-    // SPEC §1: GetJobOutput before the job completes.
+    // docs/protocol.md §1: GetJobOutput before the job completes.
     let body = r#"{"code":"InvalidParameterValueException","message":"The job is not currently available for download: HkF9p6o7yjhFx-K3CGl6fuSm6VzW9T7esGQfco8nUXVYwS0jlb5gq1JZ55yHgt5vP54ZShjoQzQVVh7vEXAMPLEjobID","type":"Client"}"#;
     let e = parse(400, body);
     assert!(e.is_job_not_ready());
-    // Waiting is an explicit opt-in, never a retry (SPEC §9.5).
+    // Waiting is an explicit opt-in, never a retry (docs/protocol.md §9.5).
     assert_eq!(e.retry_class(), RetryClass::Fatal);
     // The message alone is not enough: it must be InvalidParameterValue.
     let other = parse(
@@ -398,7 +398,7 @@ fn malformed_bodies() {
     for body in [
         "",
         "   ",
-        "404 Not Found", // moto before a job completes (SPEC §11)
+        "404 Not Found", // moto before a job completes (docs/protocol.md §11)
         "<!DOCTYPE html><html><body><h1>Internal Server Error</h1></body></html>", // moto, unknown job
         "{}",
         "[]",
@@ -460,7 +460,7 @@ proptest! {
     }
 }
 
-// --- retry classes (SPEC §3, §9.5) -----------------------------------------------------------------
+// --- retry classes (docs/protocol.md §3, §9.5) -----------------------------------------------------------------
 
 #[test]
 fn throttling_codes_retry_as_throttling() {
@@ -484,7 +484,7 @@ fn throttling_codes_retry_as_throttling() {
         let e = parse(400, &format!(r#"{{"code":"{code}"}}"#));
         assert_eq!(e.retry_class(), RetryClass::Throttling, "{code}");
     }
-    // mt-aws-glacier retries 400 with ThrottlingException (SPEC §6).
+    // mt-aws-glacier retries 400 with ThrottlingException (docs/protocol.md §6).
     assert_eq!(
         classify(400, Some("ThrottlingException")),
         RetryClass::Throttling

@@ -1,7 +1,7 @@
-//! The tree hash against SPEC §4.1 and §7: every published vector (as data,
+//! The tree hash against docs/protocol.md §4.1 and §7: every published vector (as data,
 //! `tests/data/tree_hash_vectors.txt`), the structural vectors, the plain
 //! reference implementation as an oracle for the streaming hasher, and
-//! subtree composition (SPEC §4.2) with its refusals.
+//! subtree composition (docs/protocol.md §4.2) with its refusals.
 
 mod common;
 
@@ -195,7 +195,7 @@ fn published_vectors() {
 
 #[test]
 fn mod251_whole_is_the_parent_of_its_aligned_halves() {
-    // SPEC §7: SHA256(th[0,4MiB) ‖ th[4MiB,end)) = whole hash.
+    // docs/protocol.md §7: SHA256(th[0,4MiB) ‖ th[4MiB,end)) = whole hash.
     let data = mod251(6 * MIB + MIB / 2);
     let left = tree_hash(&data[..4 * MIB]);
     let right = tree_hash(&data[4 * MIB..]);
@@ -283,7 +283,7 @@ fn rust_compute_tree_digest_structure() {
 
 #[test]
 fn small_inputs_are_plain_sha256_and_empty_is_sha256_of_nothing() {
-    // SPEC §4.1: no domain separation, so ≤ 1 MiB is plain SHA-256.
+    // docs/protocol.md §4.1: no domain separation, so ≤ 1 MiB is plain SHA-256.
     for len in [0usize, 1, 55, 56, 63, 64, 65, 4096, MIB - 1, MIB] {
         let data = pseudo_random(len, len as u64);
         assert_eq!(tree_hash(&data).0, sha256(&data), "len {len}");
@@ -434,7 +434,7 @@ proptest! {
     }
 }
 
-// --- composition (SPEC §4.2) -----------------------------------------------------------------
+// --- composition (docs/protocol.md §4.2) -----------------------------------------------------------------
 
 /// Total sizes for the composition tests: around leaf and part boundaries.
 fn composition_sizes() -> Vec<usize> {
@@ -498,7 +498,7 @@ fn power_of_two_parts_compose_to_the_direct_hash() {
 
 #[test]
 fn non_power_of_two_parts_give_a_different_hash_and_are_refused() {
-    // SPEC §4.2: 3- and 6-MiB parts do not compose. Show it with the naive
+    // docs/protocol.md §4.2: 3- and 6-MiB parts do not compose. Show it with the naive
     // composition (tree hash over the part hashes), then the refusal.
     let data = pseudo_random(12 * MIB + 100, 42);
     let direct = tree_hash(&data);

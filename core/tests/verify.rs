@@ -1,4 +1,4 @@
-//! The verifier against SPEC §9: every check with a passing and a failing
+//! The verifier against docs/protocol.md §9: every check with a passing and a failing
 //! case, the header-expected rule of §2.3, resumed downloads, and whole raw
 //! responses read through a small buffer.
 
@@ -83,7 +83,7 @@ fn closed(first: u64, last: u64) -> Option<RangeRequest> {
     Some(RangeRequest::Closed(br(first, last)))
 }
 
-// --- status and Content-Range (SPEC §9.2) ----------------------------------------------------------
+// --- status and Content-Range (docs/protocol.md §9.2) ----------------------------------------------------------
 
 #[test]
 fn partial_content_with_the_right_content_range() {
@@ -152,7 +152,7 @@ fn content_range_naming_other_bytes_fails() {
 
 #[test]
 fn content_range_total_mismatch_is_a_warning() {
-    // SPEC §9.2 / §10.7: the total is INFERRED; log, do not fail.
+    // docs/protocol.md §9.2 / §10.7: the total is INFERRED; log, do not fail.
     let data = mod251(2 * MIB);
     let e = 2 * MIB64;
     let v = run(
@@ -177,7 +177,7 @@ fn content_range_total_mismatch_is_a_warning() {
 
 #[test]
 fn ok_to_a_ranged_request_for_a_part_is_range_ignored() {
-    // SPEC §1 (boto3#2077, boto3#300) and §11 (moto): the whole output with 200.
+    // docs/protocol.md §1 (boto3#2077, boto3#300) and §11 (moto): the whole output with 200.
     let data = mod251(3 * MIB);
     let e = 3 * MIB64;
     let whole_head = head(200, Some(e), None, None);
@@ -250,7 +250,7 @@ fn other_statuses_fail() {
     }
 }
 
-// --- sizes (SPEC §2.2, §9.2) -------------------------------------------------------------------
+// --- sizes (docs/protocol.md §2.2, §9.2) -------------------------------------------------------------------
 
 #[test]
 fn missing_content_length_or_content_range() {
@@ -385,7 +385,7 @@ fn body_too_short_fails_at_finish() {
     );
 }
 
-// --- tree hashes (SPEC §2.3, §9.3) ------------------------------------------------------------------
+// --- tree hashes (docs/protocol.md §2.3, §9.3) ------------------------------------------------------------------
 
 #[test]
 fn header_hash_match_and_mismatch() {
@@ -401,7 +401,7 @@ fn header_hash_match_and_mismatch() {
     assert_eq!(v.header, HeaderHash::Matched(good));
     assert_eq!(v.level(), Level::HeaderHash);
 
-    // The plain SHA-256 (moto's "tree hash", SPEC §11) of a > 1 MiB body is not it.
+    // The plain SHA-256 (moto's "tree hash", docs/protocol.md §11) of a > 1 MiB body is not it.
     let plain = Digest(common::sha256(&data));
     let r = run(
         Expectation::unknown(None),
@@ -423,7 +423,7 @@ fn header_missing_where_glacier_sends_it() {
     let data = mod251(6 * MIB + MIB / 2);
     let s = data.len() as u64;
     let whole = tree_hash(&data);
-    // Whole archive, whole download: SPEC §2.3 says the header is sent.
+    // Whole archive, whole download: docs/protocol.md §2.3 says the header is sent.
     let r = run(
         expect(whole_archive(s), None, None),
         &head(200, Some(s), None, None),
@@ -510,7 +510,7 @@ fn inventory_and_unknown_jobs_never_require_the_header() {
             (v.header, v.level()),
             (HeaderHash::NotSent, Level::SizeOnly)
         );
-        // But one that is present is verified (SPEC §2.3(c)).
+        // But one that is present is verified (docs/protocol.md §2.3(c)).
         let v = run(e, &head(200, Some(n), None, Some(tree_hash(body))), body).unwrap();
         assert_eq!(v.level(), Level::HeaderHash);
         let wrong = tree_hash(b"something else");
@@ -807,7 +807,7 @@ fn continuing_a_broken_chunk_download() {
     assert_eq!(v.finish().unwrap().level(), Level::SizeOnly);
 }
 
-// --- SPEC §9.4: aligned chunks compose into the whole-output hash --------------------------------
+// --- docs/protocol.md §9.4: aligned chunks compose into the whole-output hash --------------------------------
 
 #[test]
 fn aligned_chunk_downloads_compose_into_describe_job_hash() {

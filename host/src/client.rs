@@ -39,7 +39,7 @@ pub struct ClientConfig {
 /// The three path parameters of a job.
 #[derive(Clone, Debug)]
 pub struct JobLocation {
-    /// 12-digit account id or `-` (SPEC §1).
+    /// 12-digit account id or `-` (docs/protocol.md §1).
     pub account_id: String,
     /// Vault name.
     pub vault: String,
@@ -67,7 +67,7 @@ impl JobLocation {
 pub struct RequestFailure {
     /// The error to report if no retry follows.
     pub error: HostError,
-    /// Whether to retry (SPEC §3, §9.5).
+    /// Whether to retry (docs/protocol.md §3, §9.5).
     pub class: RetryClass,
 }
 
@@ -215,7 +215,7 @@ impl Client {
     }
 
     /// Turns a non-2xx response into a classified failure, reading the
-    /// error body (SPEC §3).
+    /// error body (docs/protocol.md §3).
     fn failure(mut resp: Response<ureq::Body>) -> RequestFailure {
         let status = resp.status().as_u16();
         let request_id = resp
@@ -271,7 +271,7 @@ impl Client {
         })
     }
 
-    /// GetJobOutput with an optional `Range` (SPEC §1). A non-2xx answer is
+    /// GetJobOutput with an optional `Range` (docs/protocol.md §1). A non-2xx answer is
     /// a classified failure; a 2xx one is returned unread.
     pub fn get_job_output(
         &self,

@@ -1,4 +1,4 @@
-//! Vault inventories: the output of an `inventory-retrieval` job (SPEC §5.3).
+//! Vault inventories: the output of an `inventory-retrieval` job (docs/protocol.md §5.3).
 //!
 //! Glacier returns an inventory as JSON (the default) or as CSV. [`parse`]
 //! tells the two apart by the first non-whitespace byte (`{` means JSON);
@@ -26,11 +26,11 @@
 //! `SHA256TreeHash` are found by name, in any order (as mt-aws-glacier maps
 //! them), and further columns are ignored. Every record must have as many
 //! fields as the header. AWS documents neither the header row nor the line
-//! endings; both are inferred from mt-aws-glacier (SPEC §10.13). Lines end in LF or CRLF; empty lines at the end are ignored,
+//! endings; both are inferred from mt-aws-glacier (docs/protocol.md §10.13). Lines end in LF or CRLF; empty lines at the end are ignored,
 //! anywhere else they are an error. A leading UTF-8 byte-order mark is
 //! skipped (in JSON too).
 //!
-//! Glacier's quoting is not RFC 4180 (SPEC §5.3): a field that contains a
+//! Glacier's quoting is not RFC 4180 (docs/protocol.md §5.3): a field that contains a
 //! comma or a double quote is enclosed in double quotes, a `"` inside it is
 //! written `\"`, and a backslash is *not* escaped. So
 //! `my archive description,1"2` is written `"my archive description,1\"2"`
@@ -467,7 +467,7 @@ fn json_archive(index: usize, raw: RawArchive) -> Result<InventoryArchive, Inven
     })
 }
 
-/// Parses a JSON inventory (SPEC §5.3).
+/// Parses a JSON inventory (docs/protocol.md §5.3).
 ///
 /// Syntax errors, and a top level or `ArchiveList` of the wrong shape, are
 /// [`ErrorKind::Json`] at serde_json's line and column; problems with one
@@ -910,7 +910,7 @@ fn csv_record(
     })
 }
 
-/// Parses a CSV inventory (SPEC §5.3).
+/// Parses a CSV inventory (docs/protocol.md §5.3).
 ///
 /// # How `\"` is read
 /// Inside a quoted field every `"` Glacier writes is preceded by a
@@ -952,7 +952,7 @@ fn csv_record(
 /// Glacier's would, and cannot be told apart; RFC 4180 quote doubling
 /// (`""`) is rejected.
 ///
-/// Fields never span lines: descriptions are printable ASCII (SPEC §5.2).
+/// Fields never span lines: descriptions are printable ASCII (docs/protocol.md §5.2).
 ///
 /// ```
 /// use glacier_verify::inventory::parse_csv;

@@ -1,11 +1,11 @@
-//! DescribeJob (SPEC §5.1) and what it tells the verifier (SPEC §9.1).
+//! DescribeJob (docs/protocol.md §5.1) and what it tells the verifier (docs/protocol.md §9.1).
 
 use glacier_verify_core::{ByteRange, Digest, JobKind, parse_retrieval_byte_range};
 use serde::Deserialize;
 
 /// The DescribeJob fields verification uses. Every field is optional: the
 /// service leaves most of them null for one job kind or another, and moto
-/// (SPEC §11) fills some with placeholders.
+/// (docs/protocol.md §11) fills some with placeholders.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct JobDescription {
     /// `JobId`
@@ -78,7 +78,7 @@ impl std::fmt::Display for JobError {
 
 impl std::error::Error for JobError {}
 
-/// What DescribeJob says the output must be (SPEC §9.1).
+/// What DescribeJob says the output must be (docs/protocol.md §9.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobFacts {
     /// Job kind with archive size and retrieval range, for the header rule.
@@ -103,7 +103,7 @@ impl JobDescription {
         Ok((job, value))
     }
 
-    /// Checks the job is done (SPEC §9.1) and derives the expectation.
+    /// Checks the job is done (docs/protocol.md §9.1) and derives the expectation.
     pub fn facts(&self) -> Result<JobFacts, JobError> {
         let status = self.status_code.clone().unwrap_or_else(|| "unknown".into());
         if status == "Failed" {
@@ -149,7 +149,7 @@ impl JobDescription {
         hash("ArchiveSHA256TreeHash", &self.archive_tree_hash)?;
         let size = self.archive_size.filter(|n| *n > 0);
         let Some(size) = size else {
-            // moto reports ArchiveSizeInBytes 0 (SPEC §11): nothing to check
+            // moto reports ArchiveSizeInBytes 0 (docs/protocol.md §11): nothing to check
             // sizes against but Content-Length.
             notes.push(
                 "DescribeJob gave no ArchiveSizeInBytes: sizes checked against Content-Length only"
@@ -279,7 +279,7 @@ mod tests {
 
     #[test]
     fn moto_placeholders_fall_back_to_content_length() {
-        // SPEC §11: moto's ArchiveSizeInBytes 0, hashes null, InventorySizeInBytes 10000.
+        // docs/protocol.md §11: moto's ArchiveSizeInBytes 0, hashes null, InventorySizeInBytes 10000.
         let body = r#"{"Action":"ArchiveRetrieval","ArchiveId":"x","ArchiveSizeInBytes":0,
             "ArchiveSHA256TreeHash":null,"SHA256TreeHash":null,"InventorySizeInBytes":10000,
             "Completed":true,"StatusCode":"Succeeded"}"#;

@@ -1,4 +1,4 @@
-//! Replays the committed fuzz seeds (`fuzz/seeds/<target>/`: SPEC examples,
+//! Replays the committed fuzz seeds (`fuzz/seeds/<target>/`: the documented examples,
 //! test data, and every crash the fuzzers found, kept as a regression input)
 //! through the same checks the libFuzzer targets run
 //! (`fuzz/checks/host_checks.rs`), so each `cargo test` exercises them on

@@ -1,5 +1,5 @@
 //! Inventory parsing (JSON and Glacier's CSV dialect), lookup and output,
-//! through the public API (SPEC §5.3).
+//! through the public API (docs/protocol.md §5.3).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -43,7 +43,7 @@ fn line(line: usize, column: Option<usize>) -> Location {
     Location::Line { line, column }
 }
 
-/// Glacier's CSV quoting (SPEC §5.3): quote fields with `,` or `"`, write
+/// Glacier's CSV quoting (docs/protocol.md §5.3): quote fields with `,` or `"`, write
 /// `"` as `\"`, leave backslashes alone.
 fn aws_field(text: &str) -> String {
     if text.contains([',', '"']) {
@@ -301,7 +301,7 @@ fn csv_glacier_sample_with_crlf() {
         [
             ("plain-1", "my archive1"),
             ("comma-2", "photos, 2012"),
-            // The two examples of the AWS documentation (SPEC §5.3).
+            // The two examples of the AWS documentation (docs/protocol.md §5.3).
             ("quote-3", r#"my archive description,1"2"#),
             ("backslash-quote-4", r#"my archive description,1\"2"#),
             ("trailing-backslash-5", r"C:\Backups\,old\"),
@@ -330,7 +330,7 @@ fn csv_glacier_sample_with_crlf() {
 
 #[test]
 fn csv_documented_backslash_examples() {
-    // SPEC §5.3: `my archive description,1"2` → `"my archive description,1\"2"`,
+    // docs/protocol.md §5.3: `my archive description,1"2` → `"my archive description,1\"2"`,
     // `my archive description,1\"2` → `"my archive description,1\\"2"`.
     for (written, meant) in [
         (
@@ -566,7 +566,7 @@ fn csv_invalid_utf8() {
 }
 
 /// Records written with Glacier's quoting read back exactly, whatever the
-/// description holds and wherever its column is (SPEC §5.3).
+/// description holds and wherever its column is (docs/protocol.md §5.3).
 #[test]
 fn csv_round_trips_glacier_quoting() {
     let alphabet = ['a', ',', '"', '\\', ' ', 'é'];

@@ -2,7 +2,7 @@
 
 Everything is set up once per session: both archives are uploaded, all the
 jobs are initiated together, and the suite waits once for them to complete
-(moto completes Expedited jobs after 2 s, SPEC §11). tests/moto/run.sh starts
+(moto completes Expedited jobs after 2 s, docs/protocol.md §11). tests/moto/run.sh starts
 moto_server and sets MOTO_URL, GLACIER_VERIFY_BIN and AWS_CLI.
 """
 
@@ -28,7 +28,7 @@ REGION = "us-east-1"
 
 
 def tree_hash(data: bytes) -> str:
-    """SHA-256 tree hash (SPEC §4.1), written from the definition: 1 MiB
+    """SHA-256 tree hash (docs/protocol.md §4.1), written from the definition: 1 MiB
     leaves, pairwise SHA-256 of the raw 32-byte digests, an odd node promoted
     unchanged; the empty input hashes to SHA-256("")."""
     level = [hashlib.sha256(data[i : i + MIB]).digest() for i in range(0, len(data), MIB)]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The moto suite: glacier-verify against a third-party Glacier emulator
-# (moto_server, SPEC §11), and the AWS CLI's download checked offline.
+# (moto_server, docs/protocol.md §11), and the AWS CLI's download checked offline.
 #
 #   bash tests/moto/run.sh            # from anywhere; extra args go to pytest
 #

@@ -1,4 +1,4 @@
-"""glacier-verify against moto_server (SPEC §11): what must verify, and what
+"""glacier-verify against moto_server (docs/protocol.md §11): what must verify, and what
 must fail, and how clearly.
 
 moto deviates from Glacier: no x-amz-sha256-tree-hash header, DescribeJob with
@@ -40,13 +40,13 @@ EXIT_OK, EXIT_VERIFY, EXIT_USAGE, EXIT_SERVICE = 0, 1, 2, 3
     ids=["empty", "1KiB", "1MiB", "2MiB", "4MiB+20", "3MiB", "7MiB+1"],
 )
 def test_reference_tree_hash_matches_spec_vectors_and_botocore(data, expected):
-    # SPEC §7 vectors; botocore's calculate_tree_hash as a second opinion.
+    # docs/protocol.md §7 vectors; botocore's calculate_tree_hash as a second opinion.
     assert tree_hash(data) == expected
     assert calculate_tree_hash(io.BytesIO(data)) == expected
 
 
 def test_upload_time_hashes_and_moto_facts(moto):
-    """What the suite computed at upload, and the moto behaviour SPEC §11
+    """What the suite computed at upload, and the moto behaviour docs/protocol.md §11
     describes (so a moto release that changes it is noticed here)."""
     assert len(moto.small) == SMALL_LEN and len(moto.big) == BIG_LEN
     assert moto.small_tree_hash == calculate_tree_hash(io.BytesIO(moto.small))
@@ -97,7 +97,7 @@ def _assert_verified(r, outfile, data, level):
     assert v["computedTreeHash"] == tree_hash(data)
     assert r.report["status"] == 200
     assert r.report["contentType"] == "application/octet-stream"
-    assert "checksum" not in r.report, "moto sends no x-amz-sha256-tree-hash (SPEC §11)"
+    assert "checksum" not in r.report, "moto sends no x-amz-sha256-tree-hash (docs/protocol.md §11)"
     assert outfile.read_bytes() == data
     assert not outfile.with_name(outfile.name + ".part").exists()
     return v
@@ -179,7 +179,7 @@ def test_range_ignored_by_moto_is_a_clear_failure(moto, tmp_path):
 
 def test_open_range_from_zero_is_the_whole_output(moto, tmp_path):
     # bytes=0- asks for everything: moto's 200 with the whole body is a
-    # correct answer to it (SPEC §9.2).
+    # correct answer to it (docs/protocol.md §9.2).
     out = tmp_path / "big.bin"
     r = moto.get("big", out, "--range", "bytes=0-", "--expected-tree-hash", moto.big_tree_hash)
     _assert_verified(r, out, moto.big, "expected-hash")
@@ -247,7 +247,7 @@ def test_inventory_command_parses_moto_inventory(moto, inventory):
     assert small["size"] == SMALL_LEN and big["size"] == BIG_LEN
     assert (small["description"], big["description"]) == ("small 1000 B", "big 3.5 MiB")
     assert small["treeHash"] == moto.small_tree_hash
-    # moto's "SHA256TreeHash" is a plain SHA-256 (SPEC §11).
+    # moto's "SHA256TreeHash" is a plain SHA-256 (docs/protocol.md §11).
     assert big["treeHash"] == hashlib.sha256(moto.big).hexdigest() != moto.big_tree_hash
     assert r.report["vaultArn"].endswith(f":vaults/{moto.vault}")
     table = moto.gv("inventory", str(out), endpoint=False, json_report=False)
@@ -316,7 +316,7 @@ def test_aws_cli_download_verified_and_tampering_detected(moto, tmp_path):
 
 
 def test_unknown_job_is_a_service_error_not_retried_forever(moto, tmp_path):
-    # moto answers an unknown job id with 500 and an HTML page (SPEC §11).
+    # moto answers an unknown job id with 500 and an HTML page (docs/protocol.md §11).
     out = tmp_path / "x.bin"
     r = moto.get("NO-SUCH-JOB", out, "--max-attempts", "2", timeout=60)
     assert r.code == EXIT_SERVICE, r
@@ -324,7 +324,7 @@ def test_unknown_job_is_a_service_error_not_retried_forever(moto, tmp_path):
     assert r.elapsed < 10, r
     assert not out.exists()
 
-    # Straight to GetJobOutput: a 500 is retried (SPEC §9.5), but only
+    # Straight to GetJobOutput: a 500 is retried (docs/protocol.md §9.5), but only
     # --max-attempts times.
     r = moto.get("NO-SUCH-JOB", out, "--max-attempts", "2", "--no-describe-job", timeout=60)
     assert r.code == EXIT_SERVICE, r

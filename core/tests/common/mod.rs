@@ -1,6 +1,6 @@
 //! Shared helpers of the integration tests: the plain reference tree hash
-//! (the oracle, SPEC §4.1 read literally), the node spans of a tree (the
-//! oracle for alignment, SPEC §4.3's definition), input generators and a
+//! (the oracle, docs/protocol.md §4.1 read literally), the node spans of a tree (the
+//! oracle for alignment, docs/protocol.md §4.3's definition), input generators and a
 //! reader that hands out at most N bytes per call.
 #![allow(dead_code)] // each test binary uses a different subset
 
@@ -24,7 +24,7 @@ pub fn sha256_pair(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// The tree hash exactly as SPEC §4.1 words it: hash every `leaf`-byte
+/// The tree hash exactly as docs/protocol.md §4.1 words it: hash every `leaf`-byte
 /// chunk (the last may be shorter), then pair neighbours level by level,
 /// promoting an odd last node unchanged, until one node is left. The empty
 /// input hashes to SHA-256 of nothing.
@@ -97,7 +97,7 @@ pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
     out
 }
 
-/// `bytes(i % 251 for i in range(len))`, the SPEC §7 sub-range input.
+/// `bytes(i % 251 for i in range(len))`, the docs/protocol.md §7 sub-range input.
 pub fn mod251(len: usize) -> Vec<u8> {
     let cycle: Vec<u8> = (0..251u8).collect();
     let mut out = cycle.repeat(len / 251 + 1);
