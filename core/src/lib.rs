@@ -20,7 +20,7 @@
 //!   whole output: composed tree hash, every [`ExpectedHash`] compared under
 //!   its [`HashSource`], the level reached.
 //! - [`GLACIER_VERSION`], [`MIB`], [`SIGNING_SERVICE`],
-//!   [`MAX_DESCRIPTION_LEN`]: protocol facts, stated once for every layer.
+//!   [`MAX_DESCRIPTION_LEN`], [`MAX_ARCHIVE_SIZE`]: protocol facts, stated once for every layer.
 //!
 //! ## Memory
 //! No heap, no `alloc`, no `unsafe`. Measured on x86-64 (the test
@@ -93,7 +93,7 @@ pub use head::{
     ResponseHead, parse_head,
 };
 pub use output::{Assembly, ExpectedHash, MAX_EXPECTED, OutputVerdict};
-pub use protocol::{GLACIER_VERSION, MAX_DESCRIPTION_LEN, MIB, SIGNING_SERVICE};
+pub use protocol::{GLACIER_VERSION, MAX_ARCHIVE_SIZE, MAX_DESCRIPTION_LEN, MIB, SIGNING_SERVICE};
 pub use range::{
     ByteRange, ContentRange, JobKind, RangeRequest, is_megabyte_aligned, is_tree_hash_aligned,
     is_tree_hash_aligned_with_leaf, parse_retrieval_byte_range, tree_hash_header_expected,

@@ -16,3 +16,9 @@ pub const MIB: u64 = 1 << 20;
 /// Longest archive or job description: 1 024 printable ASCII characters
 /// (<https://docs.aws.amazon.com/amazonglacier/latest/dev/api-initiate-job-post.html>).
 pub const MAX_DESCRIPTION_LEN: usize = 1024;
+
+/// Largest archive the service stores: 40 TiB (multipart uploads of at most
+/// 10 000 parts of at most 4 GiB;
+/// <https://docs.aws.amazon.com/amazonglacier/latest/dev/uploading-an-archive.html>).
+/// A DescribeJob that states more is not describing a real archive.
+pub const MAX_ARCHIVE_SIZE: u64 = 40 << 40;

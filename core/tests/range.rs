@@ -566,7 +566,10 @@ fn relative_and_absolute_alignment_coincide_for_aligned_retrievals() {
             }
         }
     }
-    assert_eq!(checked, 222_988, "docs/protocol.md §2.3's count of sub-ranges");
+    assert_eq!(
+        checked, 222_988,
+        "docs/protocol.md §2.3's count of sub-ranges"
+    );
 
     // And the claim needs R aligned: R = [4, 12) of 16 units is not a node;
     // its whole output is aligned relatively but not absolutely.

@@ -85,10 +85,10 @@ stderr.";
 #[derive(Args, Debug, Clone)]
 struct JobArgs {
     /// Vault name.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::builder::NonEmptyStringValueParser::new())]
     vault_name: String,
     /// Job id.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::builder::NonEmptyStringValueParser::new())]
     job_id: String,
     /// 12-digit account id, or `-` for the account of the credentials.
     #[arg(long, default_value = "-", value_parser = parse_account_id)]
@@ -551,6 +551,23 @@ mod tests {
                 "out",
             ],
             vec!["glacier-verify", "frobnicate"],
+            vec![
+                "glacier-verify",
+                "get-job-output",
+                "--vault-name",
+                "",
+                "--job-id",
+                "j",
+                "out",
+            ],
+            vec![
+                "glacier-verify",
+                "describe-job",
+                "--vault-name",
+                "v",
+                "--job-id",
+                "",
+            ],
         ] {
             let e = Cli::try_parse_from(&args).unwrap_err();
             assert!(e.use_stderr(), "{args:?}");

@@ -12,11 +12,16 @@ use ureq::http::Response;
 
 use crate::credentials::EndpointUrl;
 use crate::error::{HostError, ServiceFailure};
-use crate::job::JobDescription;
+use crate::job::{JobDescription, JobError};
 use crate::sigv4::{self, AmzDate, Credentials, SignableRequest, SigningParams, SigningSettings};
 
 /// Longest error body read (they are a few hundred bytes).
 const MAX_ERROR_BODY: u64 = 64 * 1024;
+
+/// Longest DescribeJob body accepted: its fields (ids, hashes, dates, an
+/// SNS topic, inventory parameters, a 1 024-byte description) take a few
+/// KiB; 64 KiB leaves room for fields the service may add.
+pub const MAX_DESCRIBE_JOB_BODY: u64 = 64 * 1024;
 
 /// Where and as whom to talk to Glacier.
 #[derive(Clone, Debug)]
@@ -262,9 +267,20 @@ impl Client {
         let body = resp
             .body_mut()
             .with_config()
-            .limit(16 * 1024 * 1024)
+            .limit(MAX_DESCRIBE_JOB_BODY)
             .read_to_vec()
-            .map_err(|e| RequestFailure::transport("reading the DescribeJob response".into(), e))?;
+            .map_err(|e| match e {
+                // A bigger answer is no DescribeJob: another download of it
+                // will not be smaller.
+                ureq::Error::BodyExceedsLimit(_) => RequestFailure {
+                    error: HostError::Job(JobError::Inconsistent(format!(
+                        "the DescribeJob response is larger than {} KiB; a job description fits in a few",
+                        MAX_DESCRIBE_JOB_BODY >> 10
+                    ))),
+                    class: RetryClass::Fatal,
+                },
+                e => RequestFailure::transport("reading the DescribeJob response".into(), e),
+            })?;
         JobDescription::parse(&body).map_err(|e| RequestFailure {
             error: HostError::Job(e),
             class: RetryClass::Fatal,

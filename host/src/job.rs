@@ -1,6 +1,8 @@
 //! DescribeJob (docs/protocol.md §5.1) and what it tells the verifier (docs/protocol.md §9.1).
 
-use glacier_verify_core::{ByteRange, Digest, JobKind, parse_retrieval_byte_range};
+use glacier_verify_core::{
+    ByteRange, Digest, JobKind, MAX_ARCHIVE_SIZE, parse_retrieval_byte_range,
+};
 use serde::Deserialize;
 
 /// The DescribeJob fields verification uses. Every field is optional: the
@@ -119,6 +121,7 @@ impl JobDescription {
             Some("ArchiveRetrieval") => self.archive_facts(notes),
             Some("InventoryRetrieval") => {
                 let output_len = self.inventory_size.filter(|n| *n > 0);
+                check_size("InventorySizeInBytes", output_len)?;
                 if output_len.is_none() {
                     notes.push("DescribeJob gave no InventorySizeInBytes: size checked against Content-Length only".into());
                 }
@@ -148,6 +151,7 @@ impl JobDescription {
         let tree_hash = hash("SHA256TreeHash", &self.tree_hash)?;
         hash("ArchiveSHA256TreeHash", &self.archive_tree_hash)?;
         let size = self.archive_size.filter(|n| *n > 0);
+        check_size("ArchiveSizeInBytes", size)?;
         let Some(size) = size else {
             // moto reports ArchiveSizeInBytes 0 (docs/protocol.md §11): nothing to check
             // sizes against but Content-Length.
@@ -189,6 +193,17 @@ impl JobDescription {
             archive_id: self.archive_id.clone(),
             notes,
         })
+    }
+}
+
+/// A size no archive (and so no inventory) of the service can have is a
+/// broken answer, not a download to attempt.
+fn check_size(field: &str, size: Option<u64>) -> Result<(), JobError> {
+    match size {
+        Some(n) if n > MAX_ARCHIVE_SIZE => Err(JobError::Inconsistent(format!(
+            "{field} {n} is larger than the largest archive Glacier stores (40 TiB)"
+        ))),
+        _ => Ok(()),
     }
 }
 
@@ -287,6 +302,26 @@ mod tests {
         let facts = job.facts().unwrap();
         assert_eq!(facts.kind, JobKind::Unknown);
         assert_eq!(facts.output_len, None);
+    }
+
+    #[test]
+    fn absurd_sizes_are_a_broken_answer() {
+        let body = DG_DJ_ARCHIVE
+            .replace(
+                "\"ArchiveSizeInBytes\": 16777216",
+                "\"ArchiveSizeInBytes\": 18446744073709551615",
+            )
+            .replace("\"0-16777215\"", "\"0-18446744073709551614\"");
+        let (job, _) = JobDescription::parse(body.as_bytes()).unwrap();
+        let e = job.facts().unwrap_err();
+        assert!(
+            matches!(&e, JobError::Inconsistent(m) if m.contains("40 TiB")),
+            "{e}"
+        );
+        let body = r#"{"Action":"InventoryRetrieval","InventorySizeInBytes":18446744073709551615,
+            "Completed":true,"StatusCode":"Succeeded"}"#;
+        let (job, _) = JobDescription::parse(body.as_bytes()).unwrap();
+        assert!(matches!(job.facts(), Err(JobError::Inconsistent(_))));
     }
 
     #[test]
