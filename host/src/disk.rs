@@ -14,16 +14,12 @@ use crate::error::HostError;
 /// system calls cost nothing next to hashing, small enough to stay in cache.
 pub const BUF_LEN: usize = 256 * 1024;
 
-/// Opens (creating if needed) a file for reading and writing, keeping
-/// what it holds.
+/// Opens (creating if needed) a regular file for reading and writing,
+/// keeping what it holds; never through a symbolic link.
 pub fn open_rw(path: &Path) -> Result<File, HostError> {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(|e| HostError::io(path, e))
+    let mut o = no_follow();
+    o.read(true).write(true).create(true).truncate(false);
+    open_regular(path, &o)
 }
 
 /// A tree hasher fed `len` bytes of `file` from offset `first`, read
@@ -39,4 +35,67 @@ pub fn hash_span(file: &File, first: u64, len: u64, buf: &mut [u8]) -> std::io::
         done += want as u64;
     }
     Ok(h)
+}
+
+/// Options that never follow a symbolic link at the last path component.
+fn no_follow() -> std::fs::OpenOptions {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut o = std::fs::OpenOptions::new();
+    // Non-blocking open: a FIFO planted at the path must not hang the run
+    // (it is then refused as not a regular file); no effect on regular files.
+    o.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    o
+}
+
+/// The error for a path that is a symbolic link or not a regular file:
+/// this program writes only into regular files it created or owns.
+fn refuse(path: &Path, what: &str) -> HostError {
+    HostError::io(
+        path,
+        std::io::Error::other(format!(
+            "{what}: refusing to read or write through it (remove it, or choose another OUTFILE)"
+        )),
+    )
+}
+
+/// Opens `path` with `options`, refusing links and anything but a regular file.
+fn open_regular(path: &Path, options: &std::fs::OpenOptions) -> Result<File, HostError> {
+    let file = options.open(path).map_err(|e| {
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            refuse(path, "is a symbolic link")
+        } else {
+            HostError::io(path, e)
+        }
+    })?;
+    let meta = file.metadata().map_err(|e| HostError::io(path, e))?;
+    if !meta.is_file() {
+        return Err(refuse(path, "is not a regular file"));
+    }
+    Ok(file)
+}
+
+/// Opens a file for reading; `None` when there is none.
+pub fn open_read(path: &Path) -> Result<Option<File>, HostError> {
+    let mut o = no_follow();
+    o.read(true);
+    match open_regular(path, &o) {
+        Err(HostError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Ok(None)
+        }
+        other => other.map(Some),
+    }
+}
+
+/// Opens an existing file for appending.
+pub fn open_append(path: &Path) -> Result<File, HostError> {
+    let mut o = no_follow();
+    o.append(true);
+    open_regular(path, &o)
+}
+
+/// Creates a file, or empties the regular file that is there.
+pub fn create_new_or_truncate(path: &Path) -> Result<File, HostError> {
+    let mut o = no_follow();
+    o.write(true).create(true).truncate(true);
+    open_regular(path, &o)
 }

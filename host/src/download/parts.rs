@@ -64,6 +64,8 @@ struct Parts<'d, 'a> {
     layout: Layout,
     file: File,
     journal: Mutex<Journal>,
+    /// Why an earlier run's records were not all taken.
+    journal_notes: Vec<String>,
     /// The whole output's assembly, expectations given; parts are pushed
     /// at the end, in order, but admitted as each one is verified.
     assembly: Assembly,
@@ -132,7 +134,9 @@ pub(super) fn download(d: &Download<'_>) -> Result<Finished, HostError> {
         bytes_fetched,
         &verdict,
     )?;
-    Ok(Finished::Done(Box::new(outcome(d, verdict, fields, info))))
+    let mut outcome = outcome(d, verdict, fields, info);
+    outcome.warnings.splice(0..0, parts.journal_notes);
+    Ok(Finished::Done(Box::new(outcome)))
 }
 
 impl<'d, 'a> Parts<'d, 'a> {
@@ -148,7 +152,8 @@ impl<'d, 'a> Parts<'d, 'a> {
         };
         let part = &d.paths.part;
         let file = open_rw(part)?;
-        let (journal, recorded) = Journal::open(&d.paths.journal, &header)?;
+        let opened = Journal::open_parts(&d.paths.journal, &header)?;
+        let (journal, recorded) = (opened.journal, opened.records);
         if recorded.is_empty() {
             file.set_len(0).map_err(|e| HostError::io(part, e))?;
         }
@@ -167,6 +172,7 @@ impl<'d, 'a> Parts<'d, 'a> {
             layout,
             file,
             journal: Mutex::new(journal),
+            journal_notes: opened.notes,
             assembly,
             queue: Mutex::new(queue),
             done: Mutex::new(Vec::new()),

@@ -17,7 +17,7 @@ use glacier_verify_core::{
 use super::{Download, Mode, Outcome, OutputFields, verdict_warnings};
 use crate::disk::{BUF_LEN, hash_span, open_rw};
 use crate::error::HostError;
-use crate::journal::{Journal, stream_head, stream_state};
+use crate::journal::{Journal, stream_head};
 
 /// A single stream's journal and the progress it states.
 pub(super) struct Kept {
@@ -88,8 +88,9 @@ impl<'d, 'a> Stream<'d, 'a> {
             plan.output_len,
             range_text.as_deref(),
         );
-        let (journal, lines) = Journal::open_lines(&d.paths.journal, &head_line)?;
-        let earlier = stream_state(&lines);
+        let opened = Journal::open_stream(&d.paths.journal, &head_line, plan.output_len)?;
+        let earlier = opened.records;
+        let journal = opened.journal;
         d.counters
             .total
             .store(plan.target_len().unwrap_or(0), Ordering::Relaxed);
@@ -104,7 +105,7 @@ impl<'d, 'a> Stream<'d, 'a> {
             first_header: None,
             resumed: 0,
             fields: None,
-            warnings: Vec::new(),
+            warnings: opened.notes,
             attempt: 0,
         };
         let on_disk = s
