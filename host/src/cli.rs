@@ -12,6 +12,7 @@ use glacier_verify_core::{Digest, RangeRequest};
 use crate::client::{Client, ClientConfig, JobLocation};
 use crate::download::{self, Download, Log, OutputPaths, Plan, Request, RetryPolicy};
 use crate::error::{HostError, exit};
+use crate::outfile::{self, OutputLock};
 use crate::progress::Progress;
 use crate::report::{Attempts, Report};
 
@@ -22,7 +23,8 @@ Exit codes:
   2  usage or configuration error: arguments, credentials, region, endpoint, TLS
   3  Glacier returned an error, or the job is not complete or failed
   4  network failure that retries did not overcome
-  5  local I/O error (disk full, permissions)";
+  5  local I/O error (disk full, permissions, a link where OUTFILE's files go)
+  6  another run is writing the same OUTFILE (it holds OUTFILE.part.lock)";
 
 /// Download Amazon S3 Glacier job output and verify it: sizes, ranges and
 /// SHA-256 tree hashes, checked as the bytes stream in.
@@ -309,8 +311,23 @@ fn get_job_output(g: &Global, a: GetJobOutput) -> Result<i32, HostError> {
     let c = client(g, Duration::from_secs(a.read_timeout))?;
     let loc = location(&a.job);
     let to_stdout = a.outfile.as_os_str() == "-";
-    // Check the output location before spending a request.
+    // Check the output location before spending a request, and hold it.
     let paths = OutputPaths::for_target(&output_target(&a.outfile, &loc, to_stdout)?);
+    let lock = OutputLock::acquire(&paths.lock)?;
+    let result = get_locked(g, &a, &c, loc, &paths);
+    lock.release();
+    result
+}
+
+/// `get-job-output` once this run holds OUTFILE's lock.
+fn get_locked(
+    g: &Global,
+    a: &GetJobOutput,
+    c: &Client,
+    loc: JobLocation,
+    paths: &OutputPaths,
+) -> Result<i32, HostError> {
+    let to_stdout = a.outfile.as_os_str() == "-";
     let retry = RetryPolicy {
         max_attempts: a.max_attempts,
         base: Duration::from_millis(a.retry_base_ms),
@@ -320,7 +337,7 @@ fn get_job_output(g: &Global, a: GetJobOutput) -> Result<i32, HostError> {
         None
     } else {
         // A failure here still gets its report, like one in the download.
-        let facts = describe_with_retry(&c, &loc, &retry)
+        let facts = describe_with_retry(c, &loc, &retry)
             .and_then(|(job, _)| Ok(job.facts()?))
             .inspect_err(|e| {
                 emit_report(&Report::failed(e, &[], no_attempts(), None), to_stdout)
@@ -336,32 +353,35 @@ fn get_job_output(g: &Global, a: GetJobOutput) -> Result<i32, HostError> {
         parallel: usize::from(a.parallel),
     };
     let plan = Plan::new(loc, facts.as_ref(), &request, retry)?;
+    if let Some(len) = plan.target_len() {
+        outfile::check_space(paths, len)?;
+    }
     let shown = (!to_stdout).then_some(a.outfile.as_path());
-    run_download(&c, &plan, &paths, g.quiet, shown)
+    run_download(c, &plan, paths, g.quiet, shown)
 }
 
-/// Where the verified output is written: OUTFILE, or for `-` a spool
-/// file named after the job in the temporary directory. Its directory
-/// must exist.
+/// Where the verified output is written: OUTFILE, or for `-` a spool file
+/// in the temporary directory named after the job, so that a rerun of the
+/// same command resumes it. Checked before any request.
 fn output_target(outfile: &Path, loc: &JobLocation, to_stdout: bool) -> Result<PathBuf, HostError> {
     let target = if to_stdout {
-        std::env::temp_dir().join(format!(
-            "glacier-verify-{}-{}",
-            std::process::id(),
-            sanitize(&loc.job_id)
-        ))
+        std::env::temp_dir().join(spool_name(loc))
     } else {
         outfile.to_owned()
     };
-    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty())
-        && !dir.is_dir()
-    {
-        return Err(HostError::Usage(format!(
-            "output directory {} does not exist",
-            dir.display()
-        )));
-    }
+    outfile::check_target(&target)?;
     Ok(target)
+}
+
+/// `glacier-verify-spool-<hash of account, vault and job>-<job id prefix>`.
+fn spool_name(loc: &JobLocation) -> String {
+    let key = format!("{}\n{}\n{}", loc.account_id, loc.vault, loc.job_id);
+    let hash = glacier_verify_core::tree_hash(key.as_bytes()).to_string();
+    format!(
+        "glacier-verify-spool-{}-{}",
+        &hash[..16],
+        sanitize(&loc.job_id)
+    )
 }
 
 fn read_inventory(path: &Path) -> Result<crate::inventory::Inventory, HostError> {
@@ -407,7 +427,7 @@ fn run_download(
     drop(progress);
     match result {
         Ok(outcome) => {
-            finish_output(paths)?;
+            outfile::finish(paths)?;
             if to_stdout {
                 copy_to_stdout(&paths.target)?;
             }
@@ -422,12 +442,9 @@ fn run_download(
                 let _ = std::fs::remove_file(&paths.journal);
             }
             let partial = paths.part.exists().then_some(paths.part.as_path());
+            // Kept, with OUTFILE `-` too: a rerun of the same command resumes.
             let report = Report::failed(&e, &plan.notes, attempts(&log), partial);
             emit_report(&report, to_stdout);
-            if to_stdout {
-                let _ = std::fs::remove_file(&paths.part);
-                let _ = std::fs::remove_file(&paths.journal);
-            }
             Err(e)
         }
     }
@@ -467,18 +484,6 @@ fn sanitize(s: &str) -> String {
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .take(40)
         .collect()
-}
-
-/// fsync the verified `.part`, rename it to the output path, fsync the
-/// directory, drop the journal.
-fn finish_output(paths: &OutputPaths) -> Result<(), HostError> {
-    let (part, target) = (&paths.part, &paths.target);
-    let f = File::open(part).map_err(|e| HostError::io(part, e))?;
-    f.sync_all().map_err(|e| HostError::io(part, e))?;
-    std::fs::rename(part, target).map_err(|e| HostError::io(target, e))?;
-    crate::journal::sync_parent(target);
-    let _ = std::fs::remove_file(&paths.journal);
-    Ok(())
 }
 
 fn copy_to_stdout(path: &Path) -> Result<(), HostError> {

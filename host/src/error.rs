@@ -21,8 +21,11 @@ pub mod exit {
     pub const SERVICE: i32 = 3;
     /// Network failure that retries did not overcome.
     pub const NETWORK: i32 = 4;
-    /// Local I/O failure (disk full, permissions).
+    /// Local I/O failure (disk full, permissions, a link where OUTFILE's
+    /// files go).
     pub const IO: i32 = 5;
+    /// Another run is writing the same OUTFILE; nothing was touched.
+    pub const BUSY: i32 = 6;
 }
 
 /// A Glacier error response.
@@ -122,6 +125,11 @@ pub enum HostError {
         /// What happened.
         source: std::io::Error,
     },
+    /// Another run holds the lock on this OUTFILE.
+    Busy {
+        /// The lock file.
+        path: PathBuf,
+    },
     /// A failure of this program itself (a worker thread that panicked).
     Internal(String),
 }
@@ -135,6 +143,7 @@ impl HostError {
             HostError::Http { .. } | HostError::BodyCut { .. } => exit::NETWORK,
             HostError::Verification { .. } | HostError::Internal(_) => exit::VERIFICATION_FAILED,
             HostError::Io { .. } => exit::IO,
+            HostError::Busy { .. } => exit::BUSY,
         }
     }
 
@@ -150,6 +159,7 @@ impl HostError {
             HostError::Verification { .. } => "verification",
             HostError::Io { .. } => "io",
             HostError::Internal(_) => "internal",
+            HostError::Busy { .. } => "busy",
         }
     }
 
@@ -209,6 +219,11 @@ impl fmt::Display for HostError {
                 source,
             } => write!(f, "verification failed: {source}"),
             HostError::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            HostError::Busy { path } => write!(
+                f,
+                "another glacier-verify run is writing this output (it holds {}); nothing was touched",
+                path.display()
+            ),
         }
     }
 }
@@ -221,7 +236,10 @@ impl std::error::Error for HostError {
             HostError::Http { source, .. } | HostError::Tls { source, .. } => Some(source),
             HostError::BodyCut { source, .. } | HostError::Io { source, .. } => Some(source),
             HostError::Verification { source, .. } => Some(source),
-            HostError::Usage(_) | HostError::Service(_) | HostError::Internal(_) => None,
+            HostError::Usage(_)
+            | HostError::Service(_)
+            | HostError::Internal(_)
+            | HostError::Busy { .. } => None,
         }
     }
 }

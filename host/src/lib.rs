@@ -14,6 +14,7 @@ pub mod inventory;
 pub mod job;
 pub mod journal;
 pub mod offline;
+pub mod outfile;
 pub mod progress;
 pub mod report;
 pub mod selftest;

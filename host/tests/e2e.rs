@@ -1390,6 +1390,21 @@ fn dash_outfile_writes_verified_bytes_to_stdout_and_the_report_to_stderr() {
     assert_eq!(r.code, 1);
     assert!(r.stdout.is_empty());
     assert!(r.stderr.contains("\"failed\""), "{}", r.stderr);
+    // What was kept waits for a rerun under a name of the job (not of the
+    // process): the spool's .part and journal, no lock, no output.
+    let mut left: Vec<String> = std::fs::read_dir(&h.tmp)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(left[0].starts_with("glacier-verify-spool-") && left[0].ends_with(".part"));
+    assert!(left[1].ends_with(".part.journal"), "{left:?}");
+    // The rerun finishes and leaves nothing behind.
+    h.ep.set_faults("job", vec![]).unwrap();
+    let r = h.get("job", std::path::Path::new("-"), &[]);
+    assert_eq!(r.code, 0, "stderr:\n{}", r.stderr);
+    assert!(r.stdout == payload.to_vec());
     assert_eq!(std::fs::read_dir(&h.tmp).unwrap().count(), 0);
 }
 

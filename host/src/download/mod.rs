@@ -11,8 +11,6 @@ mod plan;
 mod retry;
 mod stream;
 
-use std::path::{Path, PathBuf};
-
 use glacier_verify_core::{HeaderHash, Level, OutputVerdict, ResponseHead};
 use serde::Serialize;
 
@@ -20,38 +18,9 @@ use crate::client::Client;
 use crate::error::HostError;
 use crate::progress::Counters;
 
+pub use crate::outfile::OutputPaths;
 pub use plan::{Expected, Mode, Plan, Request, default_part_size};
 pub use retry::{Log, RetryPolicy};
-
-/// Where a download's files live: `OUTFILE`, `OUTFILE.part` and
-/// `OUTFILE.part.journal`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OutputPaths {
-    /// Where the verified output ends up.
-    pub target: PathBuf,
-    /// The bytes while they are downloaded and verified.
-    pub part: PathBuf,
-    /// The journal of progress beside them.
-    pub journal: PathBuf,
-}
-
-impl OutputPaths {
-    /// The paths for an output at `target`.
-    pub fn for_target(target: &Path) -> Self {
-        OutputPaths {
-            target: target.to_owned(),
-            part: with_suffix(target, ".part"),
-            journal: with_suffix(target, ".part.journal"),
-        }
-    }
-}
-
-/// Appends `suffix` to a path's file name.
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
 
 /// Everything a download works with.
 pub struct Download<'a> {
