@@ -24,7 +24,9 @@ Exit codes:
   3  Glacier returned an error, or the job is not complete or failed
   4  network failure that retries did not overcome
   5  local I/O error (disk full, permissions, a link where OUTFILE's files go)
-  6  another run is writing the same OUTFILE (it holds OUTFILE.part.lock)";
+  6  another run is writing the same OUTFILE (it holds OUTFILE.part.lock)
+  130, 143  stopped by SIGINT / SIGTERM: what was verified is kept; rerun to resume
+            (a second signal exits at once)";
 
 /// Download Amazon S3 Glacier job output and verify it: sizes, ranges and
 /// SHA-256 tree hashes, checked as the bytes stream in.
@@ -314,6 +316,9 @@ fn get_job_output(g: &Global, a: GetJobOutput) -> Result<i32, HostError> {
     // Check the output location before spending a request, and hold it.
     let paths = OutputPaths::for_target(&output_target(&a.outfile, &loc, to_stdout)?);
     let lock = OutputLock::acquire(&paths.lock)?;
+    // From here a signal stops the download gracefully (a second one at once).
+    crate::interrupt::install()
+        .map_err(|e| HostError::Internal(format!("signal handlers: {e}")))?;
     let result = get_locked(g, &a, &c, loc, &paths);
     lock.release();
     result
@@ -462,6 +467,9 @@ fn describe_with_retry(
     let mut attempt = 0u32;
     loop {
         attempt += 1;
+        if crate::interrupt::requested() {
+            return Err(download::interrupted("nothing downloaded yet".into()));
+        }
         match c.describe_job(loc) {
             Ok(done) => return Ok(done),
             Err(f) => retry.after_failure(f, attempt, "DescribeJob ", &unreported)?,

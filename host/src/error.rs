@@ -26,6 +26,9 @@ pub mod exit {
     pub const IO: i32 = 5;
     /// Another run is writing the same OUTFILE; nothing was touched.
     pub const BUSY: i32 = 6;
+    /// Stopped by SIGINT (130) or SIGTERM (143): 128 + the signal number,
+    /// what was verified kept for a rerun.
+    pub const INTERRUPTED_SIGINT: i32 = 130;
 }
 
 /// A Glacier error response.
@@ -125,6 +128,13 @@ pub enum HostError {
         /// What happened.
         source: std::io::Error,
     },
+    /// A signal stopped the run; what was verified is kept for a rerun.
+    Interrupted {
+        /// SIGINT or SIGTERM.
+        signal: i32,
+        /// What is kept, e.g. `3 of 10 parts kept in out.bin.part`.
+        kept: String,
+    },
     /// Another run holds the lock on this OUTFILE.
     Busy {
         /// The lock file.
@@ -144,6 +154,7 @@ impl HostError {
             HostError::Verification { .. } | HostError::Internal(_) => exit::VERIFICATION_FAILED,
             HostError::Io { .. } => exit::IO,
             HostError::Busy { .. } => exit::BUSY,
+            HostError::Interrupted { signal, .. } => 128 + signal,
         }
     }
 
@@ -160,6 +171,7 @@ impl HostError {
             HostError::Io { .. } => "io",
             HostError::Internal(_) => "internal",
             HostError::Busy { .. } => "busy",
+            HostError::Interrupted { .. } => "interrupted",
         }
     }
 
@@ -219,6 +231,9 @@ impl fmt::Display for HostError {
                 source,
             } => write!(f, "verification failed: {source}"),
             HostError::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            HostError::Interrupted { kept, .. } => {
+                write!(f, "interrupted: {kept}; rerun the same command to resume")
+            }
             HostError::Busy { path } => write!(
                 f,
                 "another glacier-verify run is writing this output (it holds {}); nothing was touched",
@@ -239,7 +254,8 @@ impl std::error::Error for HostError {
             HostError::Usage(_)
             | HostError::Service(_)
             | HostError::Internal(_)
-            | HostError::Busy { .. } => None,
+            | HostError::Busy { .. }
+            | HostError::Interrupted { .. } => None,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod disk;
 pub mod download;
 pub mod error;
+pub mod interrupt;
 pub mod inventory;
 pub mod job;
 pub mod journal;

@@ -52,6 +52,8 @@ pub enum Verdict {
     Verified,
     /// A check failed, or the download could not finish.
     Failed,
+    /// A signal stopped the run; what was verified is kept for a rerun.
+    Interrupted,
 }
 
 /// The result of one comparison; a mismatch is a failure, not a result.
@@ -180,8 +182,12 @@ impl Report {
         attempts: Attempts,
         partial: Option<&Path>,
     ) -> Self {
+        let verdict = match e {
+            HostError::Interrupted { .. } => Verdict::Interrupted,
+            _ => Verdict::Failed,
+        };
         let verification = Verification {
-            verdict: Verdict::Failed,
+            verdict,
             mode: None,
             bytes: None,
             computed_tree_hash: None,

@@ -204,6 +204,14 @@ fn fetch(d: &Download<'_>) -> Result<Outcome, HostError> {
     stream::download(d)
 }
 
+/// The error of a run a signal stopped, saying what it kept.
+pub fn interrupted(kept: String) -> HostError {
+    HostError::Interrupted {
+        signal: crate::interrupt::signal().unwrap_or(2),
+        kept,
+    }
+}
+
 /// One read, retried on `Interrupted`.
 pub(crate) fn read_some(body: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
     loop {

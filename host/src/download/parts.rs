@@ -101,6 +101,7 @@ pub(super) fn download(d: &Download<'_>) -> Result<Finished, HostError> {
                 "the server ignored Range (answered a part with 200 and the whole output): fell back to one verified stream".into(),
             )),
             PartError::Fatal(e) => Err(e),
+            PartError::Interrupted => Err(HostError::Internal("interrupted".into())),
         };
     }
     let fetched = parts.done.into_inner().unwrap_or_else(|p| p.into_inner());

@@ -68,9 +68,10 @@ impl RetryPolicy {
         }
     }
 
-    /// Waits out the backoff after attempt number `attempt`.
+    /// Waits out the backoff after attempt number `attempt` (cut short by
+    /// a signal that asks the run to stop).
     pub fn pause(&self, attempt: u32) {
-        std::thread::sleep(backoff(attempt, self.base, self.cap));
+        crate::interrupt::sleep(backoff(attempt, self.base, self.cap));
     }
 
     /// Whether another attempt follows attempt number `attempt`.

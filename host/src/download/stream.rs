@@ -66,6 +66,9 @@ struct Stream<'d, 'a> {
 pub(super) fn download(d: &Download<'_>) -> Result<Outcome, HostError> {
     let mut s = Stream::open(d)?;
     loop {
+        if crate::interrupt::requested() {
+            return Err(s.interrupted());
+        }
         s.attempt += 1;
         if let Step::Done(verified) = s.attempt_once()?
             && let Some(outcome) = s.conclude(&verified)?
@@ -204,6 +207,9 @@ impl<'d, 'a> Stream<'d, 'a> {
         if end.checkpoint.is_some() {
             self.checkpoint = end.checkpoint;
         }
+        if end.interrupted {
+            return Err(self.keep_and_stop(end.pos));
+        }
         if let Some(source) = end.cut {
             let e = HostError::BodyCut {
                 what: format!("body cut off after {} bytes", end.pos),
@@ -273,6 +279,40 @@ impl<'d, 'a> Stream<'d, 'a> {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// A signal stopped the body: the bytes written are made durable and
+    /// journalled up to their last whole MiB, for the rerun.
+    fn keep_and_stop(&mut self, pos: u64) -> HostError {
+        let whole = pos - pos % glacier_verify_core::LEAF_SIZE;
+        let kept = self
+            .file
+            .sync_data()
+            .map_err(|e| HostError::io(&self.d.paths.part, e))
+            .and_then(|()| {
+                if whole > self.kept.upto() {
+                    self.kept.record(whole)
+                } else {
+                    Ok(())
+                }
+            });
+        match kept {
+            Ok(()) => self.interrupted(),
+            Err(e) => e,
+        }
+    }
+
+    fn interrupted(&self) -> HostError {
+        let total = self
+            .d
+            .plan
+            .target_len()
+            .map_or_else(String::new, |t| format!(" of {t}"));
+        super::interrupted(format!(
+            "{} bytes{total} kept in {}",
+            self.kept.upto(),
+            self.d.paths.part.display()
+        ))
     }
 
     fn start_over(&mut self, why: &CoreError) {

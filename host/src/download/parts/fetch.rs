@@ -29,6 +29,8 @@ pub(super) enum PartError {
     Fatal(HostError),
     /// The server answered with the whole output: parts cannot work.
     RangeIgnored,
+    /// A signal asked the run to stop; the part is not kept.
+    Interrupted,
 }
 
 /// What one attempt led to.
@@ -66,6 +68,9 @@ pub(super) fn fetch(
     };
     let mut attempt = 0u32;
     loop {
+        if crate::interrupt::requested() {
+            return Err(PartError::Interrupted);
+        }
         if abort.load(Ordering::Relaxed) {
             return Err(PartError::Fatal(HostError::Internal(
                 "stopped: another part failed".into(),
@@ -150,6 +155,9 @@ impl Part<'_, '_> {
     ) -> Result<(u64, Option<std::io::Error>), PartError> {
         let mut pos = self.range.first();
         let cut = loop {
+            if crate::interrupt::requested() {
+                return Err(PartError::Interrupted);
+            }
             let n = match read_some(body, buf) {
                 Ok(0) => break None,
                 Ok(n) => n,

@@ -34,6 +34,8 @@ pub(in crate::download) struct End {
     pub pos: u64,
     /// Why the body was cut off, if it was.
     pub cut: Option<std::io::Error>,
+    /// A signal asked the run to stop before the body's end.
+    pub interrupted: bool,
 }
 
 /// What the hashing thread hands back.
@@ -62,9 +64,10 @@ pub(in crate::download) fn stream(
             pos: written,
             counters,
             kept,
+            interrupted: false,
         };
         let read = writer.pump(body, &empty_rx, full_tx);
-        let pos = writer.pos;
+        let (pos, interrupted) = (writer.pos, writer.interrupted);
         let hashed = hashing
             .join()
             .map_err(|_| HostError::Internal("the hashing thread panicked".into()))?;
@@ -75,6 +78,7 @@ pub(in crate::download) fn stream(
             checkpoint,
             pos,
             cut,
+            interrupted,
         })
     })
 }
@@ -114,6 +118,7 @@ struct Writer<'a> {
     pos: u64,
     counters: &'a Counters,
     kept: &'a mut Kept,
+    interrupted: bool,
 }
 
 impl Writer<'_> {
@@ -127,6 +132,10 @@ impl Writer<'_> {
         full: SyncSender<(Vec<u8>, usize)>,
     ) -> Result<Option<std::io::Error>, HostError> {
         while let Ok(mut buf) = empty.recv() {
+            if crate::interrupt::requested() {
+                self.interrupted = true;
+                break;
+            }
             let n = match read_some(body, &mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
