@@ -4,7 +4,7 @@
 //! 1. Known answers: published tree-hash vectors (SPEC §7), subtree
 //!    composition (§4.2), the Glacier SigV4 example (§1).
 //! 2. A complete parallel download of a generated multi-part archive from
-//!    the built-in loopback endpoint (the `glacier-verify-endpoint` crate,
+//!    the built-in loopback endpoint (the `glacier-verify-loopback` crate,
 //!    the same code the end-to-end tests run against), with SigV4 checked on
 //!    every request and one part corrupted on first delivery: it must be
 //!    caught and fetched again, and the composed hash must match.
@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use glacier_verify_core::{LEAF_SIZE, TreeHasher, tree_hash};
-use glacier_verify_endpoint::{
+use glacier_verify_loopback::{
     ArchiveJob, AuthFailure, Config, Endpoint, Fault, FaultRule, Offset, Payload, Request,
     RequestAuth,
 };

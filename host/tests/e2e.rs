@@ -16,7 +16,7 @@ mod harness;
 use std::time::{Duration, Instant};
 
 use glacier_verify_core::{Digest, tree_hash};
-use glacier_verify_endpoint::{
+use glacier_verify_loopback::{
     ArchiveJob, Attempts, Config, Endpoint, Fault, FaultRule, InventoryFormat, InventoryJob,
     MalformedHash, Offset, Payload,
 };

@@ -15,7 +15,7 @@ const LEAF: usize = LEAF_SIZE as usize;
 /// The bytes of an archive (or any job output).
 ///
 /// ```
-/// use glacier_verify_endpoint::Payload;
+/// use glacier_verify_loopback::Payload;
 /// let p = Payload::Pattern { len: 10, seed: 7 };
 /// let mut all = [0u8; 10];
 /// assert_eq!(p.read_at(0, &mut all), 10);

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use glacier_verify_core::{
     ByteRange, JobKind, TreeHasher, is_tree_hash_aligned, tree_hash, tree_hash_header_expected,
 };
-use glacier_verify_endpoint::*;
+use glacier_verify_loopback::*;
 use serde_json::Value;
 
 const MIB: u64 = 1 << 20;
@@ -1446,7 +1446,7 @@ fn connections_over_the_limit_get_503() {
 }
 
 /// Rough serving speed of a 1 GiB pattern over loopback.
-/// `cargo test --release -p glacier-verify-endpoint --test wire -- --ignored --nocapture throughput`
+/// `cargo test --release -p glacier-verify-loopback --test wire -- --ignored --nocapture throughput`
 #[test]
 #[ignore = "benchmark"]
 fn throughput_1gib() {

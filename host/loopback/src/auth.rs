@@ -135,7 +135,7 @@ impl fmt::Display for AuthFailure {
 ///
 /// Closures implement it too:
 /// ```
-/// use glacier_verify_endpoint::{AuthFailure, Request, RequestAuth};
+/// use glacier_verify_loopback::{AuthFailure, Request, RequestAuth};
 /// let only_get = |r: &Request| {
 ///     if r.method() == "GET" { Ok(()) } else { Err(AuthFailure::invalid_signature("no")) }
 /// };

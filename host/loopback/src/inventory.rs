@@ -96,7 +96,7 @@ pub fn inventory_csv(entries: &[InventoryEntry]) -> String {
 /// quote preceded by a backslash, backslashes left alone.
 ///
 /// ```
-/// use glacier_verify_endpoint::csv_field;
+/// use glacier_verify_loopback::csv_field;
 /// assert_eq!(csv_field("plain"), "plain");
 /// assert_eq!(csv_field(r#"my archive description,1"2"#), r#""my archive description,1\"2""#);
 /// assert_eq!(csv_field(r#"my archive description,1\"2"#), r#""my archive description,1\\"2""#);

@@ -1,4 +1,4 @@
-//! # glacier-verify-endpoint
+//! # glacier-verify-loopback
 //!
 //! A local Amazon S3 Glacier endpoint for `glacier-verify selftest` and the
 //! end-to-end tests: DescribeJob and GetJobOutput over a hand-written
@@ -87,7 +87,7 @@
 //! ## Example
 //! ```
 //! use std::io::{Read, Write};
-//! use glacier_verify_endpoint::*;
+//! use glacier_verify_loopback::*;
 //!
 //! let ep = Endpoint::start(Config::default()).unwrap();
 //! let archive = Payload::pattern(5 << 20, 1);

@@ -254,7 +254,7 @@ impl Shared {
 /// aborts open connections and joins every thread.
 ///
 /// ```
-/// use glacier_verify_endpoint::{ArchiveJob, Config, Endpoint, Payload};
+/// use glacier_verify_loopback::{ArchiveJob, Config, Endpoint, Payload};
 /// let ep = Endpoint::start(Config::default()).unwrap();
 /// ep.add_archive_job(ArchiveJob::new("examplevault", "job-1", Payload::pattern(3 << 20, 7)))
 ///     .unwrap();

@@ -15,7 +15,7 @@ use crate::payload::{Payload, range_tree_hash};
 /// An archive-retrieval job (DescribeJob `Action: ArchiveRetrieval`).
 ///
 /// ```
-/// use glacier_verify_endpoint::{ArchiveJob, Fault, FaultRule, Payload};
+/// use glacier_verify_loopback::{ArchiveJob, Fault, FaultRule, Payload};
 /// let job = ArchiveJob::new("examplevault", "job-1", Payload::pattern(8 << 20, 1))
 ///     .with_description("backup 2024")
 ///     .with_retrieval_range(2 << 20, (4 << 20) - 1)

@@ -265,7 +265,7 @@ impl Attempts {
 /// A fault and the requests it applies to.
 ///
 /// ```
-/// use glacier_verify_endpoint::{Attempts, Fault, FaultRule, Offset};
+/// use glacier_verify_loopback::{Attempts, Fault, FaultRule, Offset};
 /// // Corrupt the part starting at 8 MiB on its first delivery only.
 /// let rule = FaultRule::new(
 ///     Fault::FlipBit { at: Offset::InBody(100), bit: 0 },
