@@ -15,8 +15,7 @@ use std::time::{Duration, Instant};
 
 use glacier_verify_core::{LEAF_SIZE, TreeHasher, tree_hash};
 use glacier_verify_loopback::{
-    ArchiveJob, AuthFailure, Config, Endpoint, Fault, FaultRule, Offset, Payload, Request,
-    RequestAuth,
+    ArchiveJob, Config, Endpoint, Fault, FaultRule, Offset, Payload, SigV4Auth,
 };
 
 use crate::client::{Client, ClientConfig, JobLocation};
@@ -24,42 +23,7 @@ use crate::credentials::Endpoint as EndpointUrl;
 use crate::download::{self, ExpectedHash, Plan, RetryPolicy};
 use crate::error::{HostError, exit};
 use crate::progress::Counters;
-use crate::sigv4::{
-    self, AmzDate, Credentials, SignableRequest, SigningParams, SigningSettings, VerifyParams,
-};
-
-/// SigV4 checking for the loopback endpoint: every request must be signed
-/// by `credentials` for `region`/`glacier` (SPEC §1), else 403
-/// InvalidSignatureException (or the code [`sigv4::VerifyError`] names).
-pub struct SigV4Auth {
-    /// The only accepted key pair.
-    pub credentials: Credentials,
-    /// Scope region.
-    pub region: String,
-}
-
-impl RequestAuth for SigV4Auth {
-    fn check(&self, req: &Request) -> Result<(), AuthFailure> {
-        let headers: Vec<(&str, &str)> = req
-            .headers()
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        let signable = SignableRequest {
-            method: req.method(),
-            path: req.path(),
-            query: req.query().unwrap_or(""),
-            headers: &headers,
-            payload_sha256: sigv4::EMPTY_PAYLOAD_SHA256,
-        };
-        let params = VerifyParams::new(&self.region, "glacier", None);
-        sigv4::verify(&signable, &params, |akid| {
-            (akid == self.credentials.access_key_id).then(|| self.credentials.clone())
-        })
-        .map(|_| ())
-        .map_err(|e| AuthFailure::new(e.http_status(), e.error_code(), e.to_string()))
-    }
-}
+use crate::sigv4::{self, AmzDate, Credentials, SignableRequest, SigningParams, SigningSettings};
 
 struct Report {
     passed: u32,

@@ -1,8 +1,11 @@
-//! Pluggable request authentication. The SigV4 checker lives in the host
-//! crate (which depends on this one); this crate only defines the seam and
-//! two simple checkers for its own tests.
+//! Pluggable request authentication: the [`RequestAuth`] seam, the SigV4
+//! checker [`SigV4Auth`], and two simple checkers for tests.
 
 use std::fmt;
+
+use glacier_verify_sigv4::{Credentials, SignableRequest, sha256_hex};
+
+use crate::sigv4_check::{VerifyParams, verify};
 
 /// A parsed request as received, for [`RequestAuth`] and the request log.
 ///
@@ -162,6 +165,43 @@ pub struct NoAuth;
 impl RequestAuth for NoAuth {
     fn check(&self, _req: &Request) -> Result<(), AuthFailure> {
         Ok(())
+    }
+}
+
+/// SigV4 checking: every request must be signed by `credentials` for
+/// `region`/`glacier`, else refused with the Glacier error
+/// [`VerifyError`](crate::VerifyError) names (403 InvalidSignatureException
+/// for a wrong signature). The clock is not checked, so tests may sign with
+/// any time.
+#[derive(Clone, Debug)]
+pub struct SigV4Auth {
+    /// The only accepted key pair.
+    pub credentials: Credentials,
+    /// Scope region.
+    pub region: String,
+}
+
+impl RequestAuth for SigV4Auth {
+    fn check(&self, req: &Request) -> Result<(), AuthFailure> {
+        let headers: Vec<(&str, &str)> = req
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let payload_sha256 = sha256_hex(req.body());
+        let signable = SignableRequest {
+            method: req.method(),
+            path: req.path(),
+            query: req.query().unwrap_or(""),
+            headers: &headers,
+            payload_sha256: &payload_sha256,
+        };
+        let params = VerifyParams::new(&self.region, "glacier", None);
+        verify(&signable, &params, |akid| {
+            (akid == self.credentials.access_key_id).then(|| self.credentials.clone())
+        })
+        .map(|_| ())
+        .map_err(|e| AuthFailure::new(e.http_status(), e.error_code(), e.to_string()))
     }
 }
 

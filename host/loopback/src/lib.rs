@@ -13,7 +13,7 @@
 //!   configured 12-digit ID (another → 403 AccessDeniedException).
 //!   `x-amz-glacier-version: 2012-06-01` is required (missing → 400
 //!   MissingParameterValueException). Authentication is the pluggable
-//!   [`RequestAuth`] (the host crate supplies SigV4).
+//!   [`RequestAuth`]; [`SigV4Auth`] checks SigV4 signatures ([`verify`]).
 //! - **Ranges (§1).** `Range: bytes=a-b` / `bytes=a-`, relative to the job
 //!   output → 206 with `Content-Range: bytes a-b/total`; an end past the
 //!   output is clamped (§10.6); a start at or past it → 400
@@ -130,8 +130,9 @@ mod log;
 mod payload;
 mod respond;
 mod server;
+mod sigv4_check;
 
-pub use auth::{AuthFailure, NoAuth, Request, RequestAuth, RequireAuthorizationHeader};
+pub use auth::{AuthFailure, NoAuth, Request, RequestAuth, RequireAuthorizationHeader, SigV4Auth};
 pub use fault::{Attempts, Fault, FaultRule, MalformedHash, Offset};
 pub use http::{MAX_BODY_BYTES, MAX_HEAD_BYTES, MAX_HEADERS, iso8601};
 pub use inventory::{InventoryEntry, InventoryFormat, csv_field, inventory_csv, inventory_json};
@@ -140,6 +141,7 @@ pub use log::{Operation, ServedRequest};
 pub use payload::{Payload, fold_leaves, range_tree_hash};
 pub use respond::GLACIER_VERSION;
 pub use server::{Config, DEFAULT_ACCOUNT_ID, Endpoint, EndpointError};
+pub use sigv4_check::{DEFAULT_MAX_CLOCK_SKEW, VerifiedRequest, VerifyError, VerifyParams, verify};
 
 /// Re-exported so users need not depend on the core for digests.
 pub use glacier_verify_core::Digest;

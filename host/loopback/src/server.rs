@@ -29,8 +29,8 @@ pub const DEFAULT_ACCOUNT_ID: &str = "012345678901";
 
 /// How an [`Endpoint`] is set up.
 pub struct Config {
-    /// Checks every request before routing (SigV4 in the host crate;
-    /// [`NoAuth`] by default).
+    /// Checks every request before routing ([`SigV4Auth`](crate::SigV4Auth)
+    /// for SigV4; [`NoAuth`] by default).
     pub auth: Box<dyn RequestAuth>,
     /// The account ID accepted in paths besides `-` (SPEC §1); any other
     /// is 403 AccessDeniedException.
