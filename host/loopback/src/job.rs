@@ -201,6 +201,16 @@ pub(crate) struct JobState {
     pub starts: HashMap<u64, u32>,
 }
 
+/// A request as counted by [`Job::begin`].
+pub(crate) struct Begun {
+    /// Its number among the job's requests of its kind (1-based).
+    pub attempt: u32,
+    /// Whether the job has completed.
+    pub completed: bool,
+    /// The faults that apply to it, in rule order.
+    pub faults: Vec<Fault>,
+}
+
 /// A registered job.
 pub(crate) struct Job {
     pub id: String,
@@ -243,10 +253,10 @@ impl Job {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Counts a request and returns (attempt number, completed, the faults
-    /// that apply). `start` is the requested range start for GetJobOutput,
-    /// `None` for DescribeJob.
-    pub fn begin(&self, start: Option<u64>) -> (u32, bool, Vec<Fault>) {
+    /// Counts a request and returns its attempt number, whether the job is
+    /// completed and the faults that apply. `start` is the requested range
+    /// start for GetJobOutput, `None` for DescribeJob.
+    pub fn begin(&self, start: Option<u64>) -> Begun {
         let mut st = self.lock();
         let (attempt, at_start) = match start {
             Some(s) => {
@@ -268,7 +278,11 @@ impl Job {
             .filter(|r| r.when.matches(attempt, start, at_start))
             .map(|r| r.fault.clone())
             .collect();
-        (attempt, st.completed, faults)
+        Begun {
+            attempt,
+            completed: st.completed,
+            faults,
+        }
     }
 
     /// Length of the job output.
