@@ -2,12 +2,14 @@
 //! and the endpoint's per-job state (attempt counters, faults, cached
 //! leaf digests).
 
+#[cfg(feature = "faults")]
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::SystemTime;
 
 use glacier_verify_core::{ByteRange, Digest};
 
+#[cfg(feature = "faults")]
 use crate::fault::{Fault, FaultRule};
 use crate::inventory::{InventoryEntry, InventoryFormat};
 use crate::payload::{Payload, range_tree_hash};
@@ -15,11 +17,10 @@ use crate::payload::{Payload, range_tree_hash};
 /// An archive-retrieval job (DescribeJob `Action: ArchiveRetrieval`).
 ///
 /// ```
-/// use glacier_verify_loopback::{ArchiveJob, Fault, FaultRule, Payload};
+/// use glacier_verify_loopback::{ArchiveJob, Payload};
 /// let job = ArchiveJob::new("examplevault", "job-1", Payload::pattern(8 << 20, 1))
 ///     .with_description("backup 2024")
-///     .with_retrieval_range(2 << 20, (4 << 20) - 1)
-///     .with_fault(FaultRule::first(1, Fault::service_unavailable()));
+///     .with_retrieval_range(2 << 20, (4 << 20) - 1);
 /// assert_eq!(job.archive_id, "job-1-archive");
 /// ```
 #[derive(Clone, Debug)]
@@ -48,6 +49,7 @@ pub struct ArchiveJob {
     /// DescribeJob `JobDescription`.
     pub job_description: Option<String>,
     /// Faults, tried in order on every request of the job.
+    #[cfg(feature = "faults")]
     pub faults: Vec<FaultRule>,
 }
 
@@ -65,6 +67,7 @@ impl ArchiveJob {
             completed: true,
             tier: "Standard".into(),
             job_description: None,
+            #[cfg(feature = "faults")]
             faults: Vec::new(),
         }
     }
@@ -94,6 +97,15 @@ impl ArchiveJob {
     }
 
     /// Adds a fault rule.
+    ///
+    /// ```
+    /// use glacier_verify_loopback::{ArchiveJob, Fault, FaultRule, Payload};
+    /// // One 500 before the job's output is served.
+    /// let job = ArchiveJob::new("examplevault", "job-1", Payload::pattern(8 << 20, 1))
+    ///     .with_fault(FaultRule::first(1, Fault::service_unavailable()));
+    /// assert_eq!(job.faults.len(), 1);
+    /// ```
+    #[cfg(feature = "faults")]
     pub fn with_fault(mut self, rule: FaultRule) -> Self {
         self.faults.push(rule);
         self
@@ -131,6 +143,7 @@ pub struct InventoryJob {
     /// DescribeJob `JobDescription`.
     pub job_description: Option<String>,
     /// Faults, tried in order on every request of the job.
+    #[cfg(feature = "faults")]
     pub faults: Vec<FaultRule>,
 }
 
@@ -149,6 +162,7 @@ impl InventoryJob {
             completed: true,
             tier: "Standard".into(),
             job_description: None,
+            #[cfg(feature = "faults")]
             faults: Vec::new(),
         }
     }
@@ -166,6 +180,7 @@ impl InventoryJob {
     }
 
     /// Adds a fault rule.
+    #[cfg(feature = "faults")]
     pub fn with_fault(mut self, rule: FaultRule) -> Self {
         self.faults.push(rule);
         self
@@ -194,11 +209,35 @@ pub(crate) enum Output {
 /// Mutable per-job state.
 pub(crate) struct JobState {
     pub completed: bool,
-    pub faults: Vec<FaultRule>,
     pub output_attempts: u32,
     pub describe_attempts: u32,
+    #[cfg(feature = "faults")]
+    pub faults: Vec<FaultRule>,
     /// GetJobOutput requests per range start.
-    pub starts: HashMap<u64, u32>,
+    #[cfg(feature = "faults")]
+    starts: HashMap<u64, u32>,
+}
+
+#[cfg(feature = "faults")]
+impl JobState {
+    /// Counts a request by its range start (`None`: DescribeJob) and returns
+    /// the faults of its kind whose rules select it.
+    fn faults_for(&mut self, attempt: u32, start: Option<u64>) -> Vec<Fault> {
+        let at_start = match start {
+            Some(s) => {
+                let c = self.starts.entry(s).or_insert(0);
+                *c = c.saturating_add(1);
+                *c
+            }
+            None => 0,
+        };
+        self.faults
+            .iter()
+            .filter(|r| r.fault.is_describe() == start.is_none())
+            .filter(|r| r.when.matches(attempt, start, at_start))
+            .map(|r| r.fault.clone())
+            .collect()
+    }
 }
 
 /// A request as counted by [`Job::begin`].
@@ -208,6 +247,7 @@ pub(crate) struct Begun {
     /// Whether the job has completed.
     pub completed: bool,
     /// The faults that apply to it, in rule order.
+    #[cfg(feature = "faults")]
     pub faults: Vec<Fault>,
 }
 
@@ -230,7 +270,6 @@ impl Job {
         tier: String,
         job_description: Option<String>,
         completed: bool,
-        faults: Vec<FaultRule>,
     ) -> Self {
         Job {
             id,
@@ -241,12 +280,24 @@ impl Job {
             created: SystemTime::now(),
             state: Mutex::new(JobState {
                 completed,
-                faults,
                 output_attempts: 0,
                 describe_attempts: 0,
+                #[cfg(feature = "faults")]
+                faults: Vec::new(),
+                #[cfg(feature = "faults")]
                 starts: HashMap::new(),
             }),
         }
+    }
+
+    /// The job with these fault rules.
+    #[cfg(feature = "faults")]
+    pub fn with_faults(mut self, faults: Vec<FaultRule>) -> Self {
+        self.state
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .faults = faults;
+        self
     }
 
     pub fn lock(&self) -> std::sync::MutexGuard<'_, JobState> {
@@ -258,30 +309,21 @@ impl Job {
     /// start for GetJobOutput, `None` for DescribeJob.
     pub fn begin(&self, start: Option<u64>) -> Begun {
         let mut st = self.lock();
-        let (attempt, at_start) = match start {
-            Some(s) => {
+        let attempt = match start {
+            Some(_) => {
                 st.output_attempts = st.output_attempts.saturating_add(1);
-                let c = st.starts.entry(s).or_insert(0);
-                *c = c.saturating_add(1);
-                let c = *c;
-                (st.output_attempts, c)
+                st.output_attempts
             }
             None => {
                 st.describe_attempts = st.describe_attempts.saturating_add(1);
-                (st.describe_attempts, 0)
+                st.describe_attempts
             }
         };
-        let faults = st
-            .faults
-            .iter()
-            .filter(|r| r.fault.is_describe() == start.is_none())
-            .filter(|r| r.when.matches(attempt, start, at_start))
-            .map(|r| r.fault.clone())
-            .collect();
         Begun {
             attempt,
             completed: st.completed,
-            faults,
+            #[cfg(feature = "faults")]
+            faults: st.faults_for(attempt, start),
         }
     }
 

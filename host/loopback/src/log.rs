@@ -1,6 +1,7 @@
 //! What the endpoint served, for tests to assert on ("re-downloaded no
 //! more than the parts in flight", "retried exactly twice", …).
 
+#[cfg(feature = "faults")]
 use crate::fault::Fault;
 
 /// Which API operation a request was routed to.
@@ -32,7 +33,8 @@ pub struct ServedRequest {
     /// The `Range` header as received.
     pub range_header: Option<String>,
     /// The job's request number for this operation (1-based; 0 when the
-    /// request never reached a job). [`Attempts`](crate::Attempts) counts the same.
+    /// request never reached a job). The `faults` feature's `Attempts` counts
+    /// the same.
     pub attempt: u32,
     /// The job-output bytes `[first, last]` the response was for, before
     /// body faults (the whole output for a 200).
@@ -46,5 +48,6 @@ pub struct ServedRequest {
     /// Whether the whole announced body was sent.
     pub complete: bool,
     /// The faults that applied.
+    #[cfg(feature = "faults")]
     pub faults: Vec<Fault>,
 }

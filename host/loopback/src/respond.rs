@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use crate::auth::Request;
+#[cfg(feature = "faults")]
 use crate::fault::Fault;
 use crate::http;
 use crate::job::Job;
@@ -14,6 +15,7 @@ use crate::log::Operation;
 use crate::server::Shared;
 
 mod describe;
+#[cfg(feature = "faults")]
 mod faults;
 mod output;
 mod send;
@@ -30,6 +32,7 @@ pub(crate) struct RouteInfo {
     pub job_id: Option<String>,
     pub attempt: u32,
     pub served_range: Option<(u64, u64)>,
+    #[cfg(feature = "faults")]
     pub faults: Vec<Fault>,
 }
 
@@ -49,6 +52,7 @@ impl Routed {
                 job_id: None,
                 attempt: 0,
                 served_range: None,
+                #[cfg(feature = "faults")]
                 faults: Vec::new(),
             },
         }
@@ -133,6 +137,7 @@ pub(crate) fn route(shared: &Shared, req: &Request) -> Routed {
         job_id: Some(target.job_id.clone()),
         attempt: 0,
         served_range: None,
+        #[cfg(feature = "faults")]
         faults: Vec::new(),
     };
     let reply = match find_job(shared, &target) {

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant, SystemTime};
 use glacier_verify_core::{ByteRange, Digest};
 
 use crate::auth::{NoAuth, Request, RequestAuth};
+#[cfg(feature = "faults")]
 use crate::fault::FaultRule;
 use crate::http::{self, ReadError};
 use crate::inventory::{InventoryEntry, InventoryFormat, inventory_csv, inventory_json};
@@ -188,6 +189,7 @@ impl Shared {
     }
 
     /// Sleeps for `d`, returning early when the endpoint stops.
+    #[cfg(feature = "faults")]
     pub fn nap(&self, d: Duration) {
         let until = Instant::now() + d;
         while !self.stopping() {
@@ -440,8 +442,9 @@ impl Endpoint {
             spec.tier,
             spec.job_description,
             spec.completed,
-            spec.faults,
         );
+        #[cfg(feature = "faults")]
+        let job = job.with_faults(spec.faults);
         lock(&self.shared.jobs).insert(spec.job_id, Arc::new(job));
         Ok(())
     }
@@ -472,8 +475,9 @@ impl Endpoint {
             spec.tier,
             spec.job_description,
             spec.completed,
-            spec.faults,
         );
+        #[cfg(feature = "faults")]
+        let job = job.with_faults(spec.faults);
         lock(&self.shared.jobs).insert(spec.job_id, Arc::new(job));
         Ok(())
     }
@@ -531,6 +535,7 @@ impl Endpoint {
     }
 
     /// Replaces a job's fault rules (attempt counters keep counting).
+    #[cfg(feature = "faults")]
     pub fn set_faults(&self, job_id: &str, faults: Vec<FaultRule>) -> Result<(), EndpointError> {
         let job = self
             .shared
@@ -734,11 +739,29 @@ fn serve_connection(shared: &Shared, mut stream: TcpStream, id: u64) {
     let _ = stream.set_nodelay(true);
     let _ = stream.set_read_timeout(Some(shared.idle_timeout));
     let _ = stream.set_write_timeout(Some(shared.idle_timeout));
+    let after = serve_requests(shared, &mut stream);
+    // Drop the registry's handle first so the socket closes with ours.
+    let registered = lock(&shared.conns).remove(&id);
+    match after {
+        After::KeepAlive | After::Close => {
+            let _ = stream.shutdown(Shutdown::Write);
+        }
+        // SO_LINGER 0: closing the socket sends a TCP reset, not a FIN.
+        #[cfg(feature = "faults")]
+        After::Reset => {
+            let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+        }
+    }
+    drop(registered);
+    drop(stream);
+}
+
+/// Answers requests until the connection is to end; returns how it ends.
+fn serve_requests(shared: &Shared, stream: &mut TcpStream) -> After {
     let mut buf = Vec::new();
     let mut body_buf = vec![0u8; CHUNK];
-    let mut after = After::Close;
     while !shared.stopping() {
-        let parsed = match http::read_request(&mut stream, &mut buf) {
+        let parsed = match http::read_request(stream, &mut buf) {
             Ok(Some(req)) => Ok(req),
             Ok(None) | Err(ReadError::Io) => break,
             Err(ReadError::Bad(why)) => Err(why),
@@ -759,30 +782,14 @@ fn serve_connection(shared: &Shared, mut stream: TcpStream, id: u64) {
                 None,
             ),
         };
-        let sent = respond::send(
-            shared,
-            &mut stream,
-            &mut body_buf,
-            routed.reply,
-            keep,
-            http10,
-        );
+        let sent = respond::send(shared, stream, &mut body_buf, routed.reply, keep, http10);
         log(shared, seq, req.as_ref(), routed.info, &sent);
         drop(guard);
-        after = sent.after;
-        if after != After::KeepAlive {
-            break;
+        if sent.after != After::KeepAlive {
+            return sent.after;
         }
     }
-    // Drop the registry's handle first so the socket closes with ours.
-    let registered = lock(&shared.conns).remove(&id);
-    if after == After::Reset {
-        let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
-    } else {
-        let _ = stream.shutdown(Shutdown::Write);
-    }
-    drop(registered);
-    drop(stream);
+    After::Close
 }
 
 fn log(
@@ -805,6 +812,7 @@ fn log(
         content_length: sent.content_length,
         body_bytes_sent: sent.body_bytes,
         complete: sent.complete,
+        #[cfg(feature = "faults")]
         faults: info.faults,
     };
     lock(&shared.log).push(entry);

@@ -3,10 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use glacier_verify_core::{ByteRange, is_tree_hash_aligned};
+use glacier_verify_core::{ByteRange, Digest, is_tree_hash_aligned};
 use serde_json::{Value, json};
 
-use super::faults::{FaultPlan, spoil};
+#[cfg(feature = "faults")]
+use super::faults::FaultPlan;
 use super::{Reply, RouteInfo};
 use crate::http;
 use crate::inventory::InventoryFormat;
@@ -14,18 +15,49 @@ use crate::job::{Job, LeafCell, Output};
 use crate::payload::{Payload, fold_leaves, range_tree_hash};
 use crate::server::Shared;
 
+/// The hashes DescribeJob reports for an archive job.
+#[derive(Clone, Copy)]
+pub(crate) struct ArchiveHashes {
+    /// `ArchiveSHA256TreeHash`.
+    pub archive: Digest,
+    /// `SHA256TreeHash`: null for a retrieval range that is not tree-hash aligned.
+    pub range: Option<Digest>,
+    /// Whether the whole archive is retrieved.
+    #[cfg(feature = "faults")]
+    pub whole: bool,
+}
+
+impl ArchiveHashes {
+    fn of(payload: &Payload, leaves: &LeafCell, retrieval: ByteRange) -> Self {
+        let size = payload.len();
+        let leaves = leaves.get_or_init(|| payload.leaf_hashes().into());
+        // SPEC §5.1: null for a range that is not tree-hash aligned.
+        let range = is_tree_hash_aligned(retrieval, size)
+            .then(|| range_tree_hash(payload, leaves, retrieval.first(), retrieval.end()));
+        ArchiveHashes {
+            archive: fold_leaves(leaves),
+            range,
+            #[cfg(feature = "faults")]
+            whole: retrieval.first() == 0 && retrieval.len() == size,
+        }
+    }
+}
+
 /// DescribeJob (SPEC §5.1).
 pub(super) fn describe_job(shared: &Shared, job: &Arc<Job>, info: &mut RouteInfo) -> Reply {
     let begun = job.begin(None);
     info.attempt = begun.attempt;
+    #[cfg(feature = "faults")]
     let plan = FaultPlan::new(&begun.faults);
+    #[cfg(feature = "faults")]
+    info.faults.clone_from(&begun.faults);
+    #[cfg(feature = "faults")]
     if let Some(reply) = plan.describe_error(job) {
-        info.faults = begun.faults;
         return reply;
     }
-    let completed = begun.completed && !plan.describe_in_progress;
-    let hash_wrong = plan.describe_hash_wrong;
-    info.faults = begun.faults;
+    let completed = begun.completed;
+    #[cfg(feature = "faults")]
+    let completed = completed && !plan.describe_in_progress;
     let mut v = common_fields(shared, job, completed);
     let fields = match &job.output {
         Output::Archive {
@@ -34,7 +66,12 @@ pub(super) fn describe_job(shared: &Shared, job: &Arc<Job>, info: &mut RouteInfo
             archive_id,
             retrieval,
             ..
-        } => archive_fields(payload, leaves, archive_id, *retrieval, hash_wrong),
+        } => {
+            let hashes = ArchiveHashes::of(payload, leaves, *retrieval);
+            #[cfg(feature = "faults")]
+            let hashes = plan.apply_to_describe_hashes(hashes);
+            archive_fields(payload.len(), archive_id, *retrieval, hashes)
+        }
         Output::Inventory { body, format } => {
             inventory_fields(completed.then_some(body.len() as u64), *format)
         }
@@ -65,36 +102,22 @@ fn common_fields(shared: &Shared, job: &Job, completed: bool) -> Value {
     })
 }
 
-/// The fields of an archive-retrieval job; `hash_wrong` spoils its hashes.
+/// The fields of an archive-retrieval job.
 fn archive_fields(
-    payload: &Payload,
-    leaves: &LeafCell,
+    size: u64,
     archive_id: &str,
     retrieval: ByteRange,
-    hash_wrong: bool,
+    hashes: ArchiveHashes,
 ) -> Vec<(&'static str, Value)> {
-    let size = payload.len();
-    let leaves = leaves.get_or_init(|| payload.leaf_hashes().into());
-    let whole = retrieval.first() == 0 && retrieval.len() == size;
-    let mut archive_hash = fold_leaves(leaves);
-    // SPEC §5.1: null for a range that is not tree-hash aligned.
-    let mut range_hash = is_tree_hash_aligned(retrieval, size)
-        .then(|| range_tree_hash(payload, leaves, retrieval.first(), retrieval.end()));
-    if hash_wrong {
-        range_hash = range_hash.map(spoil);
-        if whole {
-            archive_hash = spoil(archive_hash);
-        }
-    }
     vec![
         ("Action", "ArchiveRetrieval".into()),
         ("ArchiveId", archive_id.into()),
         ("ArchiveSizeInBytes", size.into()),
-        ("ArchiveSHA256TreeHash", archive_hash.to_string().into()),
+        ("ArchiveSHA256TreeHash", hashes.archive.to_string().into()),
         ("RetrievalByteRange", retrieval.to_string().into()),
         (
             "SHA256TreeHash",
-            range_hash.map_or(Value::Null, |h| h.to_string().into()),
+            hashes.range.map_or(Value::Null, |h| h.to_string().into()),
         ),
         ("InventorySizeInBytes", Value::Null),
         ("InventoryRetrievalParameters", Value::Null),

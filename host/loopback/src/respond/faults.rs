@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use glacier_verify_core::Digest;
 
-use super::output::{BodyEnd, BodyPlan, OutputHead, Served};
+use super::describe::ArchiveHashes;
+use super::output::{BodyEnd, BodyFaults, BodyPlan, OutputHead, Served};
 use super::{Reply, not_ready};
 use crate::fault::{Fault, MalformedHash, Offset};
 use crate::job::Job;
@@ -51,7 +52,7 @@ pub(crate) struct FaultPlan<'a> {
     error: Option<ErrorFault<'a>>,
     describe_error: Option<ErrorFault<'a>>,
     pub describe_in_progress: bool,
-    pub describe_hash_wrong: bool,
+    describe_hash_wrong: bool,
     pub ignore_range: bool,
     content_range_shift: (i64, i64),
     hash: HashFaults,
@@ -150,36 +151,58 @@ impl<'a> FaultPlan<'a> {
         self.describe_error.map(|e| e.reply(job))
     }
 
+    /// DescribeJob's hashes, spoilt by `DescribeHashWrong`: the retrieval's, and the
+    /// archive's when the whole archive is retrieved.
+    pub fn apply_to_describe_hashes(&self, hashes: ArchiveHashes) -> ArchiveHashes {
+        if !self.describe_hash_wrong {
+            return hashes;
+        }
+        ArchiveHashes {
+            archive: if hashes.whole {
+                spoil(hashes.archive)
+            } else {
+                hashes.archive
+            },
+            range: hashes.range.map(spoil),
+            ..hashes
+        }
+    }
+
     /// Shifts `Content-Range` and rewrites `x-amz-sha256-tree-hash`; `true_hash` is the
     /// tree hash of the bytes served.
-    pub fn apply_to_head(&self, head: &mut OutputHead, true_hash: impl Fn() -> Digest) {
+    pub fn apply_to_head(
+        &self,
+        mut head: OutputHead,
+        true_hash: impl Fn() -> Digest,
+    ) -> OutputHead {
         if let Some((a, b, _)) = &mut head.content_range {
             let (da, db) = self.content_range_shift;
             *a = a.saturating_add_signed(da);
             *b = b.saturating_add_signed(db);
         }
         self.hash.rewrite(&mut head.tree_hashes, true_hash);
+        head
     }
 
     /// Changes what is announced and sent of the body, and how.
-    pub fn apply_to_body(&self, body: &mut BodyPlan, served: &Served) {
+    pub fn apply_to_body(&self, body: BodyPlan, served: &Served) -> BodyPlan {
         let len = served.len;
-        body.announced = len
+        let announced = len
             .saturating_add(self.extra.unwrap_or(0))
             .saturating_sub(self.less);
-        body.send = [Some(len), Some(body.announced), self.cut]
+        let send = [Some(body.send), Some(announced), self.cut]
             .into_iter()
             .flatten()
             .min()
             .unwrap_or(len);
-        body.end = if self.reset {
-            BodyEnd::Reset
+        let end = if self.reset {
+            Some(BodyEnd::Reset)
         } else if self.cut.is_some() || self.extra.is_some() {
-            BodyEnd::Close
+            Some(BodyEnd::Close)
         } else {
-            BodyEnd::Normal
+            None
         };
-        body.flips = self
+        let flips = self
             .flips
             .iter()
             .filter_map(|&(at, bit)| {
@@ -190,8 +213,16 @@ impl<'a> FaultPlan<'a> {
                 offset.map(|o| (o, bit))
             })
             .collect();
-        body.drip = self.drip;
-        body.stall = self.stall;
+        BodyPlan {
+            announced,
+            send,
+            faults: BodyFaults {
+                end,
+                flips,
+                drip: self.drip,
+                stall: self.stall,
+            },
+        }
     }
 }
 

@@ -3,20 +3,24 @@
 
 use std::cell::OnceCell;
 use std::sync::Arc;
+#[cfg(feature = "faults")]
 use std::time::Duration;
 
 use glacier_verify_core::{ByteRange, Digest, JobKind, RangeRequest, tree_hash_header_expected};
 
+#[cfg(feature = "faults")]
 use super::faults::FaultPlan;
 use super::{Reply, RouteInfo, not_ready};
 use crate::auth::Request;
 use crate::job::{Job, Output};
 
-/// How a GetJobOutput body ends.
+/// How a GetJobOutput connection ends after a faulty body.
+#[cfg(feature = "faults")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum BodyEnd {
-    Normal,
+    /// Close cleanly (FIN).
     Close,
+    /// Abort with a TCP reset.
     Reset,
 }
 
@@ -34,7 +38,7 @@ pub(crate) struct Served {
 
 impl Served {
     /// `[first, last]`, or `None` for an empty output.
-    fn range(&self) -> Option<(u64, u64)> {
+    pub fn range(&self) -> Option<(u64, u64)> {
         (self.len > 0).then(|| (self.first, self.first + self.len - 1))
     }
 }
@@ -55,7 +59,17 @@ pub(crate) struct BodyPlan {
     pub announced: u64,
     /// Body bytes actually sent.
     pub send: u64,
-    pub end: BodyEnd,
+    /// What faults do to the bytes and their pacing.
+    #[cfg(feature = "faults")]
+    pub faults: BodyFaults,
+}
+
+/// What faults do to a body as it is sent.
+#[cfg(feature = "faults")]
+#[derive(Default)]
+pub(crate) struct BodyFaults {
+    /// How the connection ends regardless of the client (`None`: as usual).
+    pub end: Option<BodyEnd>,
     /// (body offset, bit) to flip.
     pub flips: Vec<(u64, u8)>,
     /// Bytes per write and the pause after each.
@@ -81,28 +95,18 @@ pub(super) fn get_job_output(req: &Request, job: &Arc<Job>, info: &mut RouteInfo
     let range = range_header.and_then(|v| RangeRequest::parse(v.as_bytes()).ok());
     let begun = job.begin(Some(range.map_or(0, |r| r.first())));
     info.attempt = begun.attempt;
+    #[cfg(feature = "faults")]
     let plan = FaultPlan::new(&begun.faults);
-    let reply = answer(job, range_header, range, begun.completed, &plan, info);
-    drop(plan);
-    info.faults = begun.faults;
-    reply
-}
-
-/// The reply to a counted GetJobOutput request, faults applied.
-fn answer(
-    job: &Arc<Job>,
-    range_header: Option<&str>,
-    range: Option<RangeRequest>,
-    completed: bool,
-    plan: &FaultPlan<'_>,
-    info: &mut RouteInfo,
-) -> Reply {
+    #[cfg(feature = "faults")]
+    info.faults.clone_from(&begun.faults);
+    #[cfg(feature = "faults")]
     if let Some(reply) = plan.output_error(job) {
         return reply;
     }
-    if !completed {
+    if !begun.completed {
         return not_ready(job);
     }
+    #[cfg(feature = "faults")]
     let range = range.filter(|_| !plan.ignore_range);
     let Some(served) = serve(range, job.output_len()) else {
         return Reply::json_error(
@@ -119,10 +123,12 @@ fn answer(
     let true_hash = || {
         *hash_cache.get_or_init(|| job.output_tree_hash(served.first, served.first + served.len))
     };
-    let mut head = OutputHead::new(job, &served, true_hash);
-    plan.apply_to_head(&mut head, true_hash);
-    let mut body = BodyPlan::whole(served.len);
-    plan.apply_to_body(&mut body, &served);
+    let head = OutputHead::new(job, &served, true_hash);
+    #[cfg(feature = "faults")]
+    let head = plan.apply_to_head(head, true_hash);
+    let body = BodyPlan::whole(served.len);
+    #[cfg(feature = "faults")]
+    let body = plan.apply_to_body(body, &served);
     Reply::Output(Box::new(OutputPlan {
         status: served.status,
         headers: head.render(),
@@ -230,10 +236,8 @@ impl BodyPlan {
         BodyPlan {
             announced: len,
             send: len,
-            end: BodyEnd::Normal,
-            flips: Vec::new(),
-            drip: None,
-            stall: None,
+            #[cfg(feature = "faults")]
+            faults: BodyFaults::default(),
         }
     }
 }

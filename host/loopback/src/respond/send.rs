@@ -7,7 +7,9 @@ use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
 use super::Reply;
-use super::output::{BodyEnd, OutputPlan};
+#[cfg(feature = "faults")]
+use super::output::BodyEnd;
+use super::output::OutputPlan;
 use crate::http;
 use crate::server::Shared;
 
@@ -18,6 +20,7 @@ pub(crate) enum After {
     /// Close cleanly (FIN).
     Close,
     /// Abort with a TCP reset.
+    #[cfg(feature = "faults")]
     Reset,
 }
 
@@ -78,7 +81,8 @@ fn send_output(
     after_ok: After,
 ) -> Sent {
     let body = &plan.body;
-    if let Some(d) = body.stall {
+    #[cfg(feature = "faults")]
+    if let Some(d) = body.faults.stall {
         shared.nap(d);
     }
     let head = head_text(
@@ -102,12 +106,17 @@ fn send_output(
         return sent;
     }
     sent.complete = sent.body_bytes == body.announced;
-    sent.after = match body.end {
-        BodyEnd::Reset => After::Reset,
-        BodyEnd::Close => After::Close,
-        BodyEnd::Normal if sent.complete => after_ok,
-        BodyEnd::Normal => After::Close,
+    sent.after = if sent.complete {
+        after_ok
+    } else {
+        After::Close
     };
+    #[cfg(feature = "faults")]
+    match body.faults.end {
+        Some(BodyEnd::Reset) => sent.after = After::Reset,
+        Some(BodyEnd::Close) => sent.after = After::Close,
+        None => {}
+    }
     sent
 }
 
@@ -121,25 +130,29 @@ fn stream_body(
     counter: &mut u64,
 ) -> Result<(), ()> {
     let body = &plan.body;
-    let chunk = body.drip.map_or(buf.len(), |(n, _)| n.min(buf.len()));
+    #[cfg(feature = "faults")]
+    let buf = match body.faults.drip {
+        Some((n, _)) => {
+            let n = n.min(buf.len());
+            &mut buf[..n]
+        }
+        None => buf,
+    };
     let mut pos = 0u64;
     while pos < body.send {
         let want = usize::try_from(body.send - pos)
             .unwrap_or(usize::MAX)
-            .min(chunk);
+            .min(buf.len());
         let n = plan.job.read_output(plan.first + pos, &mut buf[..want]);
         if n == 0 {
             break;
         }
-        let piece = &mut buf[..n];
-        for &(at, bit) in &body.flips {
-            if let Some(i) = at.checked_sub(pos).filter(|i| *i < n as u64) {
-                piece[i as usize] ^= 1 << bit;
-            }
-        }
-        write_counted(stream, piece, counter, shared).map_err(|_| ())?;
+        #[cfg(feature = "faults")]
+        flip_bits(&mut buf[..n], pos, &body.faults.flips);
+        write_counted(stream, &buf[..n], counter, shared).map_err(|_| ())?;
         pos += n as u64;
-        if let Some((_, delay)) = body.drip {
+        #[cfg(feature = "faults")]
+        if let Some((_, delay)) = body.faults.drip {
             shared.nap(delay);
             if shared.stopping() {
                 return Err(());
@@ -147,6 +160,16 @@ fn stream_body(
         }
     }
     Ok(())
+}
+
+/// XORs the planned bits that fall into `piece`, which starts at body offset `pos`.
+#[cfg(feature = "faults")]
+fn flip_bits(piece: &mut [u8], pos: u64, flips: &[(u64, u8)]) {
+    for &(at, bit) in flips {
+        if let Some(i) = at.checked_sub(pos).filter(|i| *i < piece.len() as u64) {
+            piece[i as usize] ^= 1 << bit;
+        }
+    }
 }
 
 fn head_text(
