@@ -1,7 +1,7 @@
-//! The HTTP/1.1 plumbing: reading and strictly parsing request heads
-//! (bounded size, CRLF line ends, token names, no folding), request
-//! bodies by `Content-Length`, percent-decoding path segments, and the date
-//! formats of responses and DescribeJob.
+//! The HTTP/1.1 plumbing: reading request heads and parsing them strictly
+//! with `httparse` (bounded size, CRLF line ends, token names, no folding),
+//! request bodies by `Content-Length`, percent-decoding path segments, and
+//! the date formats of responses and DescribeJob.
 
 use std::io::{self, Read};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -40,21 +40,17 @@ pub(crate) fn read_request(
     buf: &mut Vec<u8>,
 ) -> Result<Option<Request>, ReadError> {
     let mut chunk = [0u8; 8192];
-    let mut searched: usize = 0;
-    let head_end = loop {
+    let mut req = loop {
         // RFC 9112 §2.2: ignore empty lines before a request line.
         let blank = buf
             .iter()
             .take_while(|b| **b == b'\r' || **b == b'\n')
             .count();
-        if blank > 0 {
-            buf.drain(..blank);
-            searched = 0;
+        buf.drain(..blank);
+        if let Some((req, head_len)) = parse_head(buf)? {
+            buf.drain(..head_len);
+            break req;
         }
-        if let Some(pos) = find(&buf[searched.saturating_sub(3)..], b"\r\n\r\n") {
-            break searched.saturating_sub(3) + pos;
-        }
-        searched = buf.len();
         if buf.len() > MAX_HEAD_BYTES {
             return Err(ReadError::Bad("request head too large"));
         }
@@ -68,12 +64,21 @@ pub(crate) fn read_request(
         }
         buf.extend_from_slice(&chunk[..n]);
     };
-    if head_end + 4 > MAX_HEAD_BYTES {
-        return Err(ReadError::Bad("request head too large"));
+    let length = body_length(&req)?;
+    while buf.len() < length {
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return Err(ReadError::Bad("connection closed inside a request body"));
+        }
+        buf.extend_from_slice(&chunk[..n]);
     }
-    let mut req = parse_head(&buf[..head_end + 2])?;
-    buf.drain(..head_end + 4);
+    req.body = buf.drain(..length).collect();
+    Ok(Some(req))
+}
 
+/// The body length `Content-Length` announces (0 without one); chunked
+/// bodies are refused.
+fn body_length(req: &Request) -> Result<usize, ReadError> {
     if req.header("transfer-encoding").is_some() {
         return Err(ReadError::Bad("Transfer-Encoding is not supported"));
     }
@@ -89,104 +94,53 @@ pub(crate) fn read_request(
     if length > MAX_BODY_BYTES {
         return Err(ReadError::Bad("request body too large"));
     }
-    let length = length as usize;
-    while buf.len() < length {
-        let n = stream.read(&mut chunk)?;
-        if n == 0 {
-            return Err(ReadError::Bad("connection closed inside a request body"));
-        }
-        buf.extend_from_slice(&chunk[..n]);
+    Ok(length as usize)
+}
+
+/// Parses the request head at the start of `buf` with `httparse`: `None` while
+/// it is incomplete, else the request and the head's length (final blank line
+/// included). On top of `httparse`'s checks (token method and names, no
+/// folding, no control characters in values, HTTP/1.0 or 1.1, at most
+/// [`MAX_HEADERS`] headers): at most [`MAX_HEAD_BYTES`], CRLF line ends only,
+/// an ASCII origin- or absolute-form target, UTF-8 values, and exactly one
+/// `Host` on HTTP/1.1.
+pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<(Request, usize)>, ReadError> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Request::new(&mut headers);
+    let head_len = match parsed.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(e) => return Err(ReadError::Bad(parse_error(e))),
+    };
+    if head_len > MAX_HEAD_BYTES {
+        return Err(ReadError::Bad("request head too large"));
     }
-    req.body = buf.drain(..length).collect();
-    Ok(Some(req))
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-/// RFC 9110 `tchar`.
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
-/// Parses a request head: CRLF-terminated lines, without the final blank line.
-pub(crate) fn parse_head(head: &[u8]) -> Result<Request, ReadError> {
-    let mut lines = head.split_inclusive(|b| *b == b'\n').map(|line| {
-        line.strip_suffix(b"\r\n")
-            .ok_or(ReadError::Bad("line not ended by CRLF"))
-    });
-    let request_line = lines.next().ok_or(ReadError::Bad("empty request"))??;
-    let mut parts = request_line.split(|b| *b == b' ');
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
+    let head = &buf[..head_len];
+    let bare_lf = head
+        .iter()
+        .enumerate()
+        .any(|(i, b)| *b == b'\n' && (i == 0 || head[i - 1] != b'\r'));
+    if bare_lf {
+        return Err(ReadError::Bad("line not ended by CRLF"));
+    }
+    let (Some(method), Some(target), Some(minor)) = (parsed.method, parsed.path, parsed.version)
     else {
         return Err(ReadError::Bad("malformed request line"));
     };
-    if method.is_empty() || !method.iter().all(|b| is_tchar(*b)) {
-        return Err(ReadError::Bad("malformed method"));
-    }
-    if target.is_empty() || !target.iter().all(|b| (0x21..=0x7e).contains(b)) {
-        return Err(ReadError::Bad("malformed request target"));
-    }
-    let version = match version {
-        b"HTTP/1.1" => "HTTP/1.1",
-        b"HTTP/1.0" => "HTTP/1.0",
-        _ => return Err(ReadError::Bad("unsupported HTTP version")),
-    };
-    // Both checked ASCII above.
-    let method = String::from_utf8_lossy(method).into_owned();
-    let target = String::from_utf8_lossy(target).into_owned();
-    let origin = if target.starts_with('/') {
-        target.as_str()
-    } else if let Some(rest) = target
-        .strip_prefix("http://")
-        .or_else(|| target.strip_prefix("https://"))
-    {
-        // absolute-form: drop the authority.
-        rest.find('/').map_or("/", |i| &rest[i..])
-    } else {
-        return Err(ReadError::Bad("unsupported request target form"));
-    };
-    let (path, query) = match origin.split_once('?') {
-        Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
-        None => (origin.to_owned(), None),
-    };
-
-    let mut headers = Vec::new();
-    for line in lines {
-        let line = line?;
-        if headers.len() == MAX_HEADERS {
-            return Err(ReadError::Bad("too many headers"));
-        }
-        if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
-            return Err(ReadError::Bad("obsolete header line folding"));
-        }
-        let colon = line
-            .iter()
-            .position(|b| *b == b':')
-            .ok_or(ReadError::Bad("header line without a colon"))?;
-        let (name, value) = (&line[..colon], &line[colon + 1..]);
-        if name.is_empty() || !name.iter().all(|b| is_tchar(*b)) {
-            return Err(ReadError::Bad("malformed header name"));
-        }
-        if value
-            .iter()
-            .any(|b| (*b < 0x20 && *b != b'\t') || *b == 0x7f)
-        {
-            return Err(ReadError::Bad("control character in a header value"));
-        }
-        let value = std::str::from_utf8(value)
+    let (path, query) = split_target(target)?;
+    let mut owned = Vec::with_capacity(parsed.headers.len());
+    for h in parsed.headers.iter() {
+        let value = std::str::from_utf8(h.value)
             .map_err(|_| ReadError::Bad("header value is not UTF-8"))?
             .trim_matches([' ', '\t']);
-        headers.push((String::from_utf8_lossy(name).into_owned(), value.to_owned()));
+        owned.push((h.name.to_owned(), value.to_owned()));
     }
     let req = Request {
-        method,
+        method: method.to_owned(),
         path,
         query,
-        version: version.to_owned(),
-        headers,
+        version: if minor == 0 { "HTTP/1.0" } else { "HTTP/1.1" }.to_owned(),
+        headers: owned,
         body: Vec::new(),
     };
     if req.version == "HTTP/1.1" && req.header_values("host").count() != 1 {
@@ -194,7 +148,41 @@ pub(crate) fn parse_head(head: &[u8]) -> Result<Request, ReadError> {
             "HTTP/1.1 request needs exactly one Host header",
         ));
     }
-    Ok(req)
+    Ok(Some((req, head_len)))
+}
+
+/// The 400 message for an `httparse` error.
+fn parse_error(e: httparse::Error) -> &'static str {
+    match e {
+        httparse::Error::HeaderName => "malformed header name",
+        httparse::Error::HeaderValue => "control character in a header value",
+        httparse::Error::NewLine => "line not ended by CRLF",
+        httparse::Error::Token | httparse::Error::Status => "malformed request line",
+        httparse::Error::TooManyHeaders => "too many headers",
+        httparse::Error::Version => "unsupported HTTP version",
+    }
+}
+
+/// (path, query) of a request target: origin form, or absolute form with the
+/// authority dropped.
+fn split_target(target: &str) -> Result<(String, Option<String>), ReadError> {
+    if !target.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        return Err(ReadError::Bad("malformed request target"));
+    }
+    let origin = if target.starts_with('/') {
+        target
+    } else if let Some(rest) = target
+        .strip_prefix("http://")
+        .or_else(|| target.strip_prefix("https://"))
+    {
+        rest.find('/').map_or("/", |i| &rest[i..])
+    } else {
+        return Err(ReadError::Bad("unsupported request target form"));
+    };
+    Ok(match origin.split_once('?') {
+        Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
+        None => (origin.to_owned(), None),
+    })
 }
 
 /// Decimal digits into a `u64` (no sign, no spaces, no overflow).
@@ -368,6 +356,49 @@ mod tests {
         let many: String = (0..=MAX_HEADERS).map(|i| format!("X{i}: v\r\n")).collect();
         let many = format!("GET /a HTTP/1.1\r\nHost: h\r\n{many}\r\n");
         assert_eq!(parse(&many).unwrap_err(), "too many headers");
+    }
+
+    #[test]
+    fn limits_are_exact() {
+        let headers: String = (1..MAX_HEADERS).map(|i| format!("X{i}: v\r\n")).collect();
+        let full = format!("GET /a HTTP/1.1\r\nHost: h\r\n{headers}\r\n");
+        assert_eq!(parse(&full).unwrap().headers().len(), MAX_HEADERS);
+        let fixed = "GET /a HTTP/1.1\r\nHost: h\r\nX: \r\n\r\n".len();
+        let at_limit = format!(
+            "GET /a HTTP/1.1\r\nHost: h\r\nX: {}\r\n\r\n",
+            "a".repeat(MAX_HEAD_BYTES - fixed)
+        );
+        assert_eq!(at_limit.len(), MAX_HEAD_BYTES);
+        assert!(parse(&at_limit).is_ok());
+        let over = at_limit.replacen("X: ", "X: a", 1);
+        assert_eq!(parse(&over).unwrap_err(), "request head too large");
+    }
+
+    #[test]
+    fn target_forms_and_values() {
+        let r = parse("GET http://h:1/x/y?q HTTP/1.1\r\nHost: h\r\n\r\n").unwrap();
+        assert_eq!((r.path(), r.query()), ("/x/y", Some("q")));
+        let r = parse("GET /a HTTP/1.0\r\nX:\tv w \t\r\n\r\n").unwrap();
+        assert_eq!((r.version(), r.header("x")), ("HTTP/1.0", Some("v w")));
+        assert_eq!(
+            parse("GET /a HTTP/1.1\r\nHost: h\r\nX: \u{e9}\r\n\r\n")
+                .unwrap()
+                .header("x"),
+            Some("\u{e9}")
+        );
+        let mut input: &[u8] = b"GET /a HTTP/1.1\r\nHost: h\r\nX: \xff\r\n\r\n";
+        assert!(matches!(
+            read_request(&mut input, &mut Vec::new()),
+            Err(ReadError::Bad("header value is not UTF-8"))
+        ));
+        assert_eq!(
+            parse("GET /\u{e9} HTTP/1.1\r\nHost: h\r\n\r\n").unwrap_err(),
+            "malformed request target"
+        );
+        assert_eq!(
+            parse("GET / HTTP/1.1\r\nHost: h\n\n").unwrap_err(),
+            "line not ended by CRLF"
+        );
     }
 
     #[test]
