@@ -6,6 +6,8 @@
 use std::io::{self, Read};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use glacier_verify_sigv4::civil_from_days;
+
 use crate::auth::Request;
 
 /// Longest request head accepted (request line + headers + blank line).
@@ -196,42 +198,14 @@ pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
 /// Decodes `%XX` escapes of one path segment; `None` for a bad escape or
 /// a result that is not UTF-8.
 pub(crate) fn percent_decode(segment: &str) -> Option<String> {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let text = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(text, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    String::from_utf8(glacier_verify_sigv4::percent_decode(segment)?).ok()
 }
 
-/// Days since 1970-01-01 → (year, month 1–12, day 1–31) (H. Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// (days since epoch, seconds of day, milliseconds) of a time.
-fn split_time(t: SystemTime) -> (i64, i64, u32) {
+/// (days since epoch, seconds of day, milliseconds) of a time (the epoch
+/// for a time before it).
+fn split_time(t: SystemTime) -> (u64, u64, u32) {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
+    let secs = d.as_secs();
     (secs / 86_400, secs % 86_400, d.subsec_millis())
 }
 
@@ -258,7 +232,7 @@ pub(crate) fn http_date(t: SystemTime) -> String {
     let (y, mo, d) = civil_from_days(days);
     format!(
         "{}, {d:02} {} {y:04} {:02}:{:02}:{:02} GMT",
-        DAYS[days.rem_euclid(7) as usize],
+        DAYS[(days % 7) as usize],
         MONTHS[(mo - 1) as usize],
         sod / 3600,
         sod / 60 % 60,
@@ -450,6 +424,11 @@ mod tests {
         assert_eq!(
             iso8601(UNIX_EPOCH + Duration::from_secs(951_782_400)),
             "2000-02-29T00:00:00.000Z"
+        );
+        assert_eq!(http_date(UNIX_EPOCH), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(
+            http_date(UNIX_EPOCH + Duration::from_secs(951_868_799)),
+            "Tue, 29 Feb 2000 23:59:59 GMT"
         );
     }
 }
