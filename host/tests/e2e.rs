@@ -931,8 +931,7 @@ fn inventory_vault(h: &Harness) -> Vec<(String, Payload)> {
         ("inv-json", InventoryFormat::Json),
         ("inv-csv", InventoryFormat::Csv),
     ] {
-        h.ep.add_inventory_job(InventoryJob::new(VAULT, job, format))
-            .unwrap();
+        h.ep.add_inventory_job(InventoryJob::new(VAULT, job, format));
     }
     vec![
         ("arch-a-archive".to_string(), a),

@@ -452,7 +452,7 @@ impl Endpoint {
     /// Registers an inventory-retrieval job, replacing any job with the
     /// same ID. [`InventoryContents::Vault`] lists the vault's archives as
     /// registered now (computing their tree hashes).
-    pub fn add_inventory_job(&self, spec: InventoryJob) -> Result<(), EndpointError> {
+    pub fn add_inventory_job(&self, spec: InventoryJob) {
         self.add_vault(&spec.vault);
         let body: Arc<[u8]> = match spec.contents {
             InventoryContents::Raw(bytes) => bytes,
@@ -479,7 +479,6 @@ impl Endpoint {
         #[cfg(feature = "faults")]
         let job = job.with_faults(spec.faults);
         lock(&self.shared.jobs).insert(spec.job_id, Arc::new(job));
-        Ok(())
     }
 
     /// The inventory entries of a vault's registered archives, in

@@ -1178,10 +1178,8 @@ fn inventory_json_and_csv() {
             .with_retrieval_range(0, MIB - 1),
     )
     .unwrap();
-    ep.add_inventory_job(InventoryJob::new(VAULT, "inv-json", InventoryFormat::Json))
-        .unwrap();
-    ep.add_inventory_job(InventoryJob::new(VAULT, "inv-csv", InventoryFormat::Csv))
-        .unwrap();
+    ep.add_inventory_job(InventoryJob::new(VAULT, "inv-json", InventoryFormat::Json));
+    ep.add_inventory_job(InventoryJob::new(VAULT, "inv-csv", InventoryFormat::Csv));
 
     let r = get(&ep, &ep.output_path(VAULT, "inv-json"), &[]);
     assert_eq!(r.status, 200);
@@ -1244,14 +1242,12 @@ fn inventory_explicit_and_raw_contents() {
     ep.add_inventory_job(
         InventoryJob::new(VAULT, "e", InventoryFormat::Csv)
             .with_contents(InventoryContents::Entries(vec![entry])),
-    )
-    .unwrap();
+    );
     ep.add_inventory_job(
         InventoryJob::new(VAULT, "r", InventoryFormat::Json)
             .with_contents(InventoryContents::Raw(Arc::from(&b"{not json"[..])))
             .with_completed(false),
-    )
-    .unwrap();
+    );
     let r = get(&ep, &ep.output_path(VAULT, "e"), &[]);
     assert!(
         String::from_utf8(r.body)
