@@ -307,6 +307,22 @@ fn verify_malformed_authorization() {
             other => panic!("{value:?}: {other:?}"),
         }
     }
+}
+
+/// The authorization value of signed headers.
+fn authorization(sent: &[(&str, String)]) -> String {
+    sent.iter()
+        .find(|(n, _)| *n == "authorization")
+        .unwrap()
+        .1
+        .clone()
+}
+
+#[test]
+fn verify_missing_and_unsigned_headers() {
+    let creds = dg_credentials();
+    let sent = signed_get(&creds);
+    let auth = authorization(&sent);
     // Missing / duplicated Authorization, missing date, unsigned host.
     let no_auth: Vec<_> = sent
         .iter()

@@ -170,7 +170,7 @@ fn glacier_get_job_output_with_session_token() {
 }
 
 #[test]
-fn sign_rejects_bad_input() {
+fn sign_rejects_bad_requests() {
     let creds = dg_credentials();
     let p = params(&creds, "20170210T120000Z");
     let host = [("Host", DG_HOST)];
@@ -233,6 +233,13 @@ fn sign_rejects_bad_input() {
             SigV4Error::InvalidHeaderValue("x-h".into())
         );
     }
+}
+
+#[test]
+fn sign_rejects_bad_parameters() {
+    let creds = dg_credentials();
+    let p = params(&creds, "20170210T120000Z");
+    let host = [("Host", DG_HOST)];
     let req = SignableRequest::new(
         "GET",
         "/",
