@@ -150,7 +150,7 @@ pub(crate) fn route(shared: &Shared, req: &Request) -> Routed {
     Routed { reply, info }
 }
 
-/// Authentication, then the `x-amz-glacier-version` header (SPEC §1).
+/// Authentication, then the `x-amz-glacier-version` header.
 fn check_request(shared: &Shared, req: &Request) -> Result<(), Reply> {
     if let Err(f) = shared.auth.check(req) {
         return Err(Reply::json_error(f.status, &f.code, &f.message));

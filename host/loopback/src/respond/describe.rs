@@ -1,4 +1,4 @@
-//! DescribeJob (SPEC §5.1): the job's JSON description.
+//! DescribeJob: the job's JSON description.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! GetJobOutput (SPEC §1, §2): which bytes a request gets, the head that
+//! GetJobOutput: which bytes a request gets, the head that
 //! describes them, and the plan for streaming them.
 
 use std::cell::OnceCell;
@@ -208,8 +208,8 @@ impl OutputHead {
     }
 }
 
-/// Whether `x-amz-sha256-tree-hash` is due: the SPEC §2.3 formal rule, via the core's
-/// implementation of it.
+/// Whether `x-amz-sha256-tree-hash` is due, decided by the core's implementation of
+/// the formal rule.
 fn hash_expected(job: &Job, served: &Served) -> bool {
     match (&job.output, served.range()) {
         (
