@@ -441,10 +441,14 @@ fn run_download(
             Ok(exit::OK)
         }
         Err(e) => {
-            // A .part that never received a byte is noise, and so is its journal.
-            if std::fs::metadata(&paths.part).is_ok_and(|m| m.len() == 0) {
+            // A .part that never received a byte is noise, and so is its
+            // journal; only regular files are removed (a link is the user's).
+            let regular = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file());
+            if regular(&paths.part) && std::fs::metadata(&paths.part).is_ok_and(|m| m.len() == 0) {
                 let _ = std::fs::remove_file(&paths.part);
-                let _ = std::fs::remove_file(&paths.journal);
+                if regular(&paths.journal) {
+                    let _ = std::fs::remove_file(&paths.journal);
+                }
             }
             let partial = paths.part.exists().then_some(paths.part.as_path());
             // Kept, with OUTFILE `-` too: a rerun of the same command resumes.

@@ -15,6 +15,22 @@ use crate::error::{HostError, ServiceFailure};
 use crate::job::{JobDescription, JobError};
 use crate::sigv4::{self, AmzDate, Credentials, SignableRequest, SigningParams, SigningSettings};
 
+/// ureq's input buffer, and the largest response head it may report.
+///
+/// The two are equal on purpose. ureq 3.5 skips an interim `1xx` response
+/// and then compares *everything buffered* — the final head and the body
+/// bytes that came in the same read — with its head limit (in
+/// `run::recv_response`, `check_size` is `input.len()` when `try_response`
+/// consumed a 1xx and returned no response). A fast server that sends
+/// `100 Continue` before its answer then fails with "response header is
+/// too big" although the head is small. With the limit at the buffer's
+/// size that false alarm cannot happen; upstream should check only the
+/// bytes left after the interim response (`input.len() - amount`). A head
+/// that really is larger than the buffer still fails, and the core checks
+/// the head again. `host/tests/ureq_interim.rs` shows the upstream
+/// behaviour and this workaround.
+pub const INPUT_BUFFER: usize = 128 * 1024;
+
 /// Longest error body read (they are a few hundred bytes).
 const MAX_ERROR_BODY: u64 = 64 * 1024;
 
@@ -142,6 +158,8 @@ impl Client {
             .timeout_per_read(Some(config.read_timeout))
             .timeout_recv_response(Some(config.read_timeout))
             .user_agent(concat!("glacier-verify/", env!("CARGO_PKG_VERSION")))
+            .input_buffer_size(INPUT_BUFFER)
+            .max_response_header_size(INPUT_BUFFER)
             .build()
             .into();
         Client {

@@ -19,5 +19,7 @@ pub mod outfile;
 pub mod progress;
 pub mod report;
 pub mod selftest;
-pub mod sigv4;
 pub mod treehash_cmd;
+
+/// SigV4 request signing (the `glacier-verify-sigv4` crate).
+pub use glacier_verify_sigv4 as sigv4;

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use glacier_verify_core::tree_hash;
-use glacier_verify_endpoint::{ArchiveJob, Fault, FaultRule, Payload};
+use glacier_verify_loopback::{ArchiveJob, Fault, FaultRule, Payload};
 use harness::*;
 use serde_json::Value;
 
@@ -256,11 +256,31 @@ fn unusable_destinations_fail_before_the_first_byte() {
     assert!(h.all_requests().is_empty(), "{:#?}", h.all_requests());
 }
 
+/// DescribeJob's size fields say `size` bytes, whole-archive retrieval,
+/// no hash: the endpoint keeps its small payload.
+fn claims_size(size: u64) -> Vec<FaultRule> {
+    vec![
+        FaultRule::always(Fault::DescribeField {
+            name: "ArchiveSizeInBytes".into(),
+            value: size.into(),
+        }),
+        FaultRule::always(Fault::DescribeField {
+            name: "RetrievalByteRange".into(),
+            value: format!("0-{}", size - 1).into(),
+        }),
+        FaultRule::always(Fault::DescribeField {
+            name: "SHA256TreeHash".into(),
+            value: Value::Null,
+        }),
+    ]
+}
+
 #[test]
 fn an_output_larger_than_the_free_space_fails_before_any_get_job_output() {
     let h = Harness::new("no-space");
-    // 30 TiB: a pattern costs the endpoint no memory; no disk here has it.
-    h.job(ArchiveJob::new(VAULT, "job", Payload::pattern(30 << 40, 8)));
+    h.job(ArchiveJob::new(VAULT, "job", Payload::pattern(2 * MIB, 8)));
+    // 30 TiB: a real archive size, and more than any disk here has free.
+    h.ep.set_faults("job", claims_size(30 << 40)).unwrap();
     let out = h.path("huge.bin");
     let r = h.get("job", &out, &[]);
     assert_eq!(r.code, 5, "{}", r.describe());
@@ -268,6 +288,63 @@ fn an_output_larger_than_the_free_space_fails_before_any_get_job_output() {
     assert!(h.log("job").is_empty(), "GetJobOutput was requested");
     assert_absent(&with_suffix(&out, ".part"));
     assert_absent(&out);
+}
+
+#[test]
+fn an_absurd_describe_job_is_a_bad_service_answer() {
+    let h = Harness::new("absurd-describe");
+    h.job(ArchiveJob::new(VAULT, "job", Payload::pattern(2 * MIB, 9)));
+    h.ep.set_faults("job", claims_size(u64::MAX)).unwrap();
+    let out = h.path("out.bin");
+    let r = h.get("job", &out, &[]);
+    assert_eq!(r.code, 3, "{}", r.describe());
+    assert!(r.stderr.contains("largest archive"), "{}", r.describe());
+    assert!(!r.stderr.contains("integral type"), "{}", r.describe());
+    assert!(h.log("job").is_empty());
+    assert_absent(&with_suffix(&out, ".part"));
+}
+
+#[test]
+fn an_oversized_describe_job_is_refused_unretried_in_bounded_memory() {
+    let h = Harness::new("big-describe");
+    h.job(ArchiveJob::new(VAULT, "job", Payload::pattern(MIB, 10)));
+    h.ep.set_faults(
+        "job",
+        vec![FaultRule::always(Fault::DescribeOversized {
+            bytes: 50_000_000,
+        })],
+    )
+    .unwrap();
+    let out = h.path("out.bin");
+    let started = Instant::now();
+    let r = h.get("job", &out, &[]);
+    assert_eq!(r.code, 3, "{}", r.describe());
+    assert!(r.stderr.contains("larger than 64 KiB"), "{}", r.describe());
+    assert_eq!(h.describe_count(), 1, "DescribeJob was retried");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn interim_100_continue_before_every_response_is_harmless() {
+    let h = Harness::new("interim");
+    let payload = h.job(
+        ArchiveJob::new(VAULT, "job", Payload::pattern(9 * MIB + 5, 11))
+            .with_fault(FaultRule::always(Fault::InterimContinue)),
+    );
+    for (name, extra) in [
+        ("parts.bin", &["--part-size", "1MiB", "--parallel", "2"][..]),
+        ("stream.bin", &["--part-size", "64MiB"][..]),
+    ] {
+        let out = h.path(name);
+        let r = h.get("job", &out, extra);
+        r.verified("header-and-expected-hash");
+        assert!(
+            r.verification()["retries"].as_array().unwrap().is_empty(),
+            "{}",
+            r.describe()
+        );
+        assert_file_is(&out, &payload.to_vec());
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -392,7 +469,7 @@ fn sigint_in_parts_mode_keeps_finished_parts_and_the_rerun_resumes() {
     assert_absent(&out);
     assert_absent(&with_suffix(&out, ".part.lock"));
     let kept = journal_parts(&journal);
-    assert!(kept >= 2 && kept < 6, "journal holds {kept} parts");
+    assert!((2..6).contains(&kept), "journal holds {kept} parts");
 
     assert!(h.ep.wait_idle(Duration::from_secs(10)));
     h.ep.set_faults("job", vec![]).unwrap();
@@ -425,9 +502,9 @@ fn sigterm_in_a_stream_journals_what_is_on_disk_and_the_rerun_resumes() {
         .lines()
         .filter_map(|l| l.strip_prefix("upto "))
         .filter_map(|n| n.parse().ok())
-        .last()
+        .next_back()
         .expect("progress journalled on the signal");
-    assert!(upto >= 3 * MIB && upto % MIB == 0, "upto {upto}");
+    assert!(upto >= 3 * MIB && upto.is_multiple_of(MIB), "upto {upto}");
 
     assert!(h.ep.wait_idle(Duration::from_secs(10)));
     h.ep.clear_log();

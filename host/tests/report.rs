@@ -10,7 +10,7 @@ mod harness;
 use std::path::Path;
 
 use glacier_verify_core::Digest;
-use glacier_verify_endpoint::{ArchiveJob, Payload};
+use glacier_verify_loopback::{ArchiveJob, Payload};
 use harness::*;
 use serde_json::Value;
 

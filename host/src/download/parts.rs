@@ -91,18 +91,25 @@ pub(super) fn download(d: &Download<'_>) -> Result<Finished, HostError> {
             s.spawn(|| parts.work());
         }
     });
-    if let Some(f) = parts
+    let failure = parts
         .failure
         .into_inner()
-        .unwrap_or_else(|p| p.into_inner())
-    {
-        return match f {
-            PartError::RangeIgnored => Ok(Finished::RangeIgnored(
-                "the server ignored Range (answered a part with 200 and the whole output): fell back to one verified stream".into(),
-            )),
-            PartError::Fatal(e) => Err(e),
-            PartError::Interrupted => Err(HostError::Internal("interrupted".into())),
-        };
+        .unwrap_or_else(|p| p.into_inner());
+    match failure {
+        None => {}
+        Some(PartError::RangeIgnored) => return Ok(Finished::RangeIgnored(
+            "the server ignored Range (answered a part with 200 and the whole output): fell back to one verified stream".into(),
+        )),
+        Some(PartError::Fatal(e)) => return Err(e),
+        Some(PartError::Interrupted) => {
+            let done = parts.done.lock().map_or(0, |d| d.len());
+            let kept = done + pieces.iter().filter(|p| p.is_some()).count();
+            return Err(super::interrupted(format!(
+                "{kept} of {} parts kept in {}",
+                layout.count,
+                d.paths.part.display()
+            )));
+        }
     }
     let fetched = parts.done.into_inner().unwrap_or_else(|p| p.into_inner());
     let mut fields = OutputFields::default();

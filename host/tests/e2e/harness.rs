@@ -11,9 +11,10 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use glacier_verify::selftest::SigV4Auth;
 use glacier_verify::sigv4::Credentials;
-use glacier_verify_endpoint::{ArchiveJob, Config, Endpoint, Operation, Payload, ServedRequest};
+use glacier_verify_loopback::{
+    ArchiveJob, Config, Endpoint, Operation, Payload, ServedRequest, SigV4Auth,
+};
 use serde_json::Value;
 
 /// The built binary under test.
