@@ -500,6 +500,18 @@ pub fn stack_peak() -> Option<usize> {
     if p == bottom { None } else { Some(top - p) }
 }
 
+/// Stack in use where it is called: bytes from the top of the stack down
+/// to the stack pointer. With [`paint_stack`] and [`stack_peak`] it gives
+/// what one call below this point used: `stack_peak() - stack_depth()`.
+#[inline(always)]
+pub fn stack_depth() -> usize {
+    let sp: usize;
+    // SAFETY: reads SP.
+    unsafe { core::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack)) };
+    let (_, top) = stack_bounds();
+    top - sp
+}
+
 /// Total stack size available (between `_stack_end` and `_stack_start`).
 pub fn stack_size() -> usize {
     let (bottom, top) = stack_bounds();

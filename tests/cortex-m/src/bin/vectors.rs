@@ -6,10 +6,13 @@
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprintln};
-use glacier_verify_core::{Error, LEAF_SIZE, TreeHasher, combine, leaf_hash};
+use glacier_verify_core::{
+    Assembly, Digest, Error, ExpectedHash, HashSource, HeaderHash, LEAF_SIZE, Level, TreeHasher,
+    combine, leaf_hash,
+};
 use glacier_verify_cortex_m::{
     MIB, PAT_2_4, PAT_4_END, PAT_LEN, PAT_WHOLE, Segment, VECTORS, digest, hash_segments,
-    paint_stack, stack_peak,
+    paint_stack, stack_depth, stack_peak,
 };
 use panic_semihosting as _;
 
@@ -113,6 +116,17 @@ fn main() -> ! {
         h.finish_with(p4e, PAT_LEN - 4 * MIB) == Ok(whole),
     );
 
+    // The same parts through an Assembly, in a frame of its own whose
+    // stack use is measured apart (what a gateway's parts mode adds).
+    let peak_before = stack_peak();
+    paint_stack();
+    let depth = stack_depth();
+    assembly_checks(&mut t, [p01, p23, p4e], whole);
+    match stack_peak() {
+        Some(p) => hprintln!("     Assembly stack {} B", p.saturating_sub(depth)),
+        None => t.check("Assembly stack measurement", false),
+    }
+
     // Misaligned composition is refused, not silently wrong.
     let mut h = TreeHasher::new();
     let r = h
@@ -123,9 +137,10 @@ fn main() -> ! {
         r == Err(Error::SubtreeMisaligned),
     );
 
-    match stack_peak() {
-        Some(p) => hprintln!("STACK_PEAK_BYTES={}", p),
-        None => t.check("stack measurement", false),
+    // The deepest use before the repaint above, or after it.
+    match (peak_before, stack_peak()) {
+        (Some(a), Some(b)) => hprintln!("STACK_PEAK_BYTES={}", a.max(b)),
+        _ => t.check("stack measurement", false),
     }
     hprintln!("RESULT: {} passed, {} failed", t.pass, t.fail);
     debug::exit(if t.fail == 0 {
@@ -134,4 +149,54 @@ fn main() -> ! {
         debug::EXIT_FAILURE
     });
     loop {}
+}
+
+/// The 6.5 MiB output's parts through an [`Assembly`], as a gateway
+/// downloading in parts concludes: the composed hash, DescribeJob's hash
+/// compared under its name; a wrong inventory hash fails naming its source.
+#[inline(never)]
+fn assembly_checks(t: &mut Tally, [p01, p23, p4e]: [Digest; 3], whole: Digest) {
+    let describe_job = ExpectedHash {
+        source: HashSource::DescribeJob,
+        digest: whole,
+    };
+    let mut a = Assembly::new(Some(PAT_LEN));
+    let pushed = a.expect(describe_job).is_ok()
+        && a.push_recorded(2 * MIB, p01, HeaderHash::Matched(p01))
+            .is_ok()
+        && a.push_recorded(2 * MIB, p23, HeaderHash::Matched(p23))
+            .is_ok()
+        && a.push_recorded(PAT_LEN - 4 * MIB, p4e, HeaderHash::Matched(p4e))
+            .is_ok();
+    t.check(
+        "Assembly(2M, 2M, 2.5M) + DescribeJob == whole, header-and-expected-hash",
+        pushed
+            && a.verdict().is_ok_and(|v| {
+                v.tree_hash == whole && v.level == Level::HeaderAndExpectedHash && v.parts == 3
+            }),
+    );
+    let mut wrong = whole;
+    wrong.0[31] ^= 1;
+    let mut a = Assembly::new(Some(PAT_LEN));
+    let pushed = a
+        .expect(ExpectedHash {
+            source: HashSource::Inventory,
+            digest: wrong,
+        })
+        .is_ok()
+        && a.push_recorded(4 * MIB, combine(&p01, &p23), HeaderHash::NotSent)
+            .is_ok()
+        && a.push_recorded(PAT_LEN - 4 * MIB, p4e, HeaderHash::MissingButExpected)
+            .is_ok();
+    t.check(
+        "Assembly with a wrong inventory hash -> TreeHashMismatch naming it",
+        pushed
+            && matches!(
+                a.verdict(),
+                Err(Error::TreeHashMismatch {
+                    source: HashSource::Inventory,
+                    ..
+                })
+            ),
+    );
 }
