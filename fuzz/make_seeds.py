@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the seed corpora in fuzz/seeds/<target>/ from the examples of
-SPEC.md (§1-§4, §7) and the project's test data.
+docs/protocol.md (§1-§4, §7) and the project's test data.
 
 The seeds are committed; run this only to regenerate them after changing
 the input layout of a target (see fuzz/checks/*.rs). It rewrites only the
@@ -33,7 +33,7 @@ def crlf(*lines):
     return "".join(l + "\r\n" for l in lines) + "\r\n"
 
 
-# --- head: raw response heads (SPEC §2, DG-GJO examples) -------------------
+# --- head: raw response heads (docs/protocol.md §2, DG-GJO examples) ---------
 ARCHIVE_200 = crlf(
     "HTTP/1.1 200 OK",
     "x-amzn-RequestId: " + RID,
@@ -89,7 +89,8 @@ heads = {
 for name, raw in heads.items():
     write("head", name, raw)
 
-# --- range: Range, Content-Range, RetrievalByteRange (SPEC §1, §2.2, §4.3) -
+# --- range: Range, Content-Range, RetrievalByteRange -------------------------
+# (docs/protocol.md §1, §2.2, §4.3)
 ranges = {
     "range-first-mib": "bytes=0-1048575",
     "range-open-net-resume": "bytes=1048576-",
@@ -114,7 +115,7 @@ ranges = {
 for name, text in ranges.items():
     write("range", name, text)
 
-# --- service_error: Glacier JSON error bodies (SPEC §3, DG-ERR) ------------
+# --- service_error: Glacier JSON error bodies (docs/protocol.md §3, DG-ERR) --
 errors = {
     "dg-err-resource-not-found": '{"code": "ResourceNotFoundException",\n "message": "The job ID was not found: HkF9p6o7yjhFx-K3CGl6fuSm6VzW9T7esGQfco8nUXVYwS0jlb5gq1JZ55yHgt5vP54ZShjoQzQVVh7vEXAMPLEjobID",\n "type": "Client"}',
     "dg-err-vault-not-found": '{"code":"ResourceNotFoundException","message":"Vault not found for ARN: arn:aws:glacier:us-west-2:012345678901:vaults/examplevault","type":"Client"}',
@@ -133,7 +134,7 @@ errors = {
 for name, text in errors.items():
     write("service_error", name, text)
 
-# --- digest: hex digests (SPEC §7 vectors) ---------------------------------
+# --- digest: hex digests (docs/protocol.md §7 vectors) -----------------------
 digests = {
     "empty": EMPTY_HASH,
     "a-1mib": "9bc1b2a288b26af7257a36277ae3816a7d4f16e89c1e7e77d0a5c48bad62b360",
@@ -317,7 +318,7 @@ assembly = {
 for name, data in assembly.items():
     write("assembly", name, data)
 
-# --- inventories (SPEC §5.3) -----------------------------------------------
+# --- inventories (docs/protocol.md §5.3) -------------------------------------
 for name in sorted(os.listdir(HOST_DATA)):
     data = open(os.path.join(HOST_DATA, name), "rb").read()
     target = "inventory_json" if name.endswith(".json") else "inventory_csv"

@@ -31,8 +31,8 @@ const MIB64: u64 = 1 << 20;
 // ---------------------------------------------------------------------------
 // Shared oracles
 
-/// SPEC §4.1 read literally: SHA-256 of every 1 MiB leaf, then pairs
-/// hashed level by level, an odd last node promoted unchanged; the empty
+/// docs/protocol.md §4.1 read literally: SHA-256 of every 1 MiB leaf, then
+/// pairs hashed level by level, an odd last node promoted unchanged; the empty
 /// input hashes to SHA-256 of nothing.
 pub fn reference_tree_hash(data: &[u8]) -> Digest {
     reference_root(&leaf_digests(data))
@@ -45,7 +45,8 @@ fn leaf_digests(data: &[u8]) -> Vec<[u8; 32]> {
         .collect()
 }
 
-/// The root over these leaves, pairing level by level (SPEC §4.1 steps 2-4).
+/// The root over these leaves, pairing level by level (docs/protocol.md §4.1
+/// steps 2-4).
 fn reference_root(leaves: &[[u8; 32]]) -> Digest {
     if leaves.is_empty() {
         return Digest(Sha256::digest(b"").into());
@@ -69,8 +70,8 @@ fn reference_root(leaves: &[[u8; 32]]) -> Digest {
     Digest(level[0])
 }
 
-/// SPEC §4.3's precise condition, literally: `a` a multiple of `M·2^k` and
-/// `b + 1 = min(a + M·2^k, S)` for some `k`.
+/// docs/protocol.md §4.3's precise condition, literally: `a` a multiple of
+/// `M·2^k` and `b + 1 = min(a + M·2^k, S)` for some `k`.
 fn reference_tree_hash_aligned(first: u64, last: u64, size: u64, leaf: u64) -> bool {
     if leaf == 0 || last >= size || first > last {
         return false;
@@ -84,7 +85,7 @@ fn reference_tree_hash_aligned(first: u64, last: u64, size: u64, leaf: u64) -> b
 }
 
 /// The byte spans of every node of the tree over `size` bytes with
-/// `leaf`-byte leaves (SPEC §4.3's definition of alignment).
+/// `leaf`-byte leaves (docs/protocol.md §4.3's definition of alignment).
 fn node_spans(size: u64, leaf: u64) -> std::collections::HashSet<(u64, u64)> {
     let mut all = std::collections::HashSet::new();
     let mut level: Vec<(u64, u64)> = (0..size.div_ceil(leaf))
@@ -359,10 +360,10 @@ fn reference_retrieval(s: &[u8]) -> Option<ByteRange> {
     reference_byte_range(&s[..dash], &s[dash + 1..])
 }
 
-/// The three range parsers against plain reference parsers, their
-/// `Display` round trip (`parse(display(x)) == x`, and display is never
-/// longer than the input: it only drops leading zeros), `resolve`, and the
-/// alignment rules against SPEC §4.3 on numbers drawn from the same bytes.
+/// The three range parsers against plain reference parsers, their `Display`
+/// round trip (`parse(display(x)) == x`, and display is never longer than the
+/// input: it only drops leading zeros), `resolve`, and the alignment rules
+/// against docs/protocol.md §4.3 on numbers drawn from the same bytes.
 pub fn range(data: &[u8]) {
     let rr = RangeRequest::parse(data);
     assert_eq!(rr.ok(), reference_range_request(data), "Range");
@@ -552,8 +553,8 @@ pub fn digest(data: &[u8]) {
 // ---------------------------------------------------------------------------
 // tree_hash: streaming and composed against the reference
 
-/// Published and self-generated vectors of SPEC §7 that fit the generator:
-/// (pattern, length, tree hash). Pattern 1 is `'a'` repeated, 2 is
+/// Published and self-generated vectors of docs/protocol.md §7 that fit the
+/// generator: (pattern, length, tree hash). Pattern 1 is `'a'` repeated, 2 is
 /// `i % 251`, 3 is ASCII `'0'` repeated.
 const VECTORS: &[(u8, usize, &str)] = &[
     (
@@ -628,20 +629,19 @@ const VECTORS: &[(u8, usize, &str)] = &[
     ),
 ];
 
-/// Largest input the tree-hash target generates: 8 MiB (SPEC §7's 7 MiB
-/// vector fits; most inputs are far smaller).
+/// Largest input the tree-hash target generates: 8 MiB (docs/protocol.md
+/// §7's 7 MiB vector fits; most inputs are far smaller).
 const MAX_TREE_INPUT: usize = 8 * MIB;
 
-/// Input layout: pattern (u8), seed (u64), leaves (u8: below 128 it is
-/// `b % 4`, else `(b - 128) % 9`), adjustment (i32), then operation bytes.
-/// The payload is `leaves` MiB plus the adjustment
-/// (within ±1 MiB), up to 8 MiB: pseudo-random from the seed (pattern 0)
-/// or one of SPEC §7's patterns. Checks: [`tree_hash`] and the streaming
-/// hasher fed in random pieces against the reference; every composition of
-/// equal power-of-two-MiB parts through `push_subtree` / `finish_with`;
-/// and a random mix of bytes and subtrees where each composition call must
-/// succeed exactly when it is legal (SPEC §4.2) and refusals leave the
-/// hasher intact.
+/// Input layout: pattern (u8), seed (u64), leaves (u8: below 128 it is `b % 4`,
+/// else `(b - 128) % 9`), adjustment (i32), then operation bytes. The payload
+/// is `leaves` MiB plus the adjustment (within ±1 MiB), up to 8 MiB:
+/// pseudo-random from the seed (pattern 0) or one of docs/protocol.md §7's
+/// patterns. Checks: [`tree_hash`] and the streaming hasher fed in random
+/// pieces against the reference; every composition of equal power-of-two-MiB
+/// parts through `push_subtree` / `finish_with`; and a random mix of bytes and
+/// subtrees where each composition call must succeed exactly when it is legal
+/// (docs/protocol.md §4.2) and refusals leave the hasher intact.
 pub fn tree_hash_differential(data: &[u8]) {
     let mut inp = Input::new(data);
     let pattern = inp.pick(4);
@@ -665,7 +665,11 @@ pub fn tree_hash_differential(data: &[u8]) {
     let reference = reference_root(&leaves);
     for (p, l, hex) in VECTORS {
         if *p == pattern && *l == len {
-            assert_eq!(reference.to_hex().as_str(), *hex, "SPEC §7 vector");
+            assert_eq!(
+                reference.to_hex().as_str(),
+                *hex,
+                "docs/protocol.md §7 vector"
+            );
         }
     }
     // The one-call form (the streaming checks below cover the same code
@@ -718,7 +722,7 @@ pub fn tree_hash_differential(data: &[u8]) {
     assert!(!h.is_too_long());
     assert_eq!(h.finalize(), reference, "streamed");
 
-    // Composition of equal power-of-two-MiB parts (SPEC §4.2).
+    // Composition of equal power-of-two-MiB parts (docs/protocol.md §4.2).
     let part = MIB << ops.below(3);
     let starts: Vec<usize> = (0..len).step_by(part).collect();
     let mut composed = TreeHasher::new();
@@ -1077,7 +1081,7 @@ fn build_case(inp: &mut Input<'_>) -> Case {
     }
 }
 
-/// SPEC §2.3's formal rule, from the §4.3 reference condition.
+/// docs/protocol.md §2.3's formal rule, from the §4.3 reference condition.
 fn reference_header_expected(job: JobKind, d: ByteRange) -> bool {
     match job {
         JobKind::Archive {
@@ -1428,17 +1432,16 @@ struct Pushed {
     header: HeaderHash,
 }
 
-/// Input layout (fixed part, [`ASSEMBLY_HEAD_LEN`] bytes):
-/// pattern (u8: `% 3`: pseudo-random from the seed, a 1-16 byte unit from
-/// the seed repeated, SPEC's `i % 251`), seed (u64), MiBs (u8: below 128
-/// it is `b % 4`, else `(b - 128) % 7`), adjustment (i32, within ±1 MiB),
-/// job (u8 `% 3`: the whole archive, unknown, inventory), length known
-/// (u8 `% 4`: no, yes, yes, off by 1 + delta), delta (u16), plan (u8
-/// `% 4`: parts of 1, 2 or 4 MiB, or mixed sizes), expected hashes (u8
-/// `% (MAX_EXPECTED + 2)`), whether they come after the pieces (u8 bit 0),
-/// then for each of `MAX_EXPECTED + 1` expected hashes: source (u8, index
-/// into [`SOURCES`]), kind (u8 `% 3`: 2 is wrong, else right), which bit of
-/// the hash a wrong one flips (u8).
+/// Input layout (fixed part, [`ASSEMBLY_HEAD_LEN`] bytes): pattern (u8: `% 3`:
+/// pseudo-random from the seed, a 1-16 byte unit from the seed repeated,
+/// docs/protocol.md §7's `i % 251`), seed (u64), MiBs (u8: below 128 it is
+/// `b % 4`, else `(b - 128) % 7`), adjustment (i32, within ±1 MiB), job (u8 `% 3`:
+/// the whole archive, unknown, inventory), length known (u8 `% 4`: no, yes,
+/// yes, off by 1 + delta), delta (u16), plan (u8 `% 4`: parts of 1, 2 or 4 MiB,
+/// or mixed sizes), expected hashes (u8 `% (MAX_EXPECTED + 2)`), whether they
+/// come after the pieces (u8 bit 0), then for each of `MAX_EXPECTED + 1`
+/// expected hashes: source (u8, index into [`SOURCES`]), kind (u8 `% 3`: 2 is
+/// wrong, else right), which bit of the hash a wrong one flips (u8).
 ///
 /// Then per piece ([`ASSEMBLY_PIECE_LEN`] bytes): control (u8: bit 0
 /// pushed from a record with `push_recorded`, else through a [`Verifier`]
@@ -1509,7 +1512,7 @@ pub fn assembly(data: &[u8]) {
     let whole = tree_hash(&bytes);
     for (p, l, hex) in VECTORS {
         if *p == 2 && pattern == 2 && *l == len {
-            assert_eq!(whole.to_hex().as_str(), *hex, "SPEC §7 vector");
+            assert_eq!(whole.to_hex().as_str(), *hex, "docs/protocol.md §7 vector");
         }
     }
     let mut expected: Vec<ExpectedHash> = Vec::new();

@@ -2,11 +2,11 @@
 //!
 //! This binary has no `std`, no `alloc`, no C runtime: its own `_start`, its
 //! own `#[panic_handler]`, and the raw `exit` system call. It calls every
-//! public entry point of the core with `black_box` inputs, so the linker has
-//! to resolve all of them; a dependency that linked `std` would collide with
-//! the panic handler here (E0152), one that used `alloc` would find no global
-//! allocator. It also checks a few known answers (SPEC §7) and exits 0 only if
-//! they hold, so running it is a (small) test as well.
+//! public entry point of the core with `black_box` inputs, so the linker has to
+//! resolve all of them; a dependency that linked `std` would collide with the
+//! panic handler here (E0152), one that used `alloc` would find no global
+//! allocator. It also checks a few known answers (docs/protocol.md §7) and
+//! exits 0 only if they hold, so running it is a (small) test as well.
 #![no_std]
 #![no_main]
 
@@ -27,11 +27,11 @@ mod mem;
 
 const MIB: usize = 1 << 20;
 
-/// SPEC §7: `b'a' * 2097152`.
+/// docs/protocol.md §7: `b'a' * 2097152`.
 const A_2MIB: &[u8] = b"560c2c9333c719cb00cfdffee3ba293db17f58743cdd1f7e4055373ae6300afa";
-/// SPEC §7: `b'hello world'`.
+/// docs/protocol.md §7: `b'hello world'`.
 const HELLO: &[u8] = b"b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9";
-/// SPEC §7: empty input.
+/// docs/protocol.md §7: empty input.
 const EMPTY: &[u8] = b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 // ---------------------------------------------------------------------------

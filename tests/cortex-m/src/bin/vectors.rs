@@ -1,6 +1,7 @@
-//! SPEC §7 tree-hash vectors on the device: every input is generated in
-//! firmware and fed in odd-sized chunks; then multi-part composition
-//! (`push_subtree` / `finish_with` of part hashes == hashing every byte).
+//! docs/protocol.md §7 tree-hash vectors on the device: every input is
+//! generated in firmware and fed in odd-sized chunks; then multi-part
+//! composition (`push_subtree` / `finish_with` of part hashes == hashing every
+//! byte).
 #![no_std]
 #![no_main]
 
@@ -42,7 +43,7 @@ fn main() -> ! {
     let mut buf = [0u8; CHUNK];
 
     hprintln!(
-        "SPEC 7 tree-hash vectors ({} of them), {}-byte pieces",
+        "docs/protocol.md section 7 tree-hash vectors ({} of them), {}-byte pieces",
         VECTORS.len(),
         CHUNK
     );
@@ -56,7 +57,7 @@ fn main() -> ! {
     }
 
     t.check(
-        "leaf_hash('hello world') == SPEC",
+        "leaf_hash('hello world') == section 7",
         leaf_hash(b"hello world")
             == digest("b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"),
     );
@@ -69,8 +70,8 @@ fn main() -> ! {
     let p23 = part(2 * MIB, 2 * MIB, &mut buf);
     let p4e = part(4 * MIB, PAT_LEN - 4 * MIB, &mut buf);
     let whole = digest(PAT_WHOLE);
-    t.check("part [2MiB,4MiB) == SPEC", p23 == digest(PAT_2_4));
-    t.check("part [4MiB,end) == SPEC", p4e == digest(PAT_4_END));
+    t.check("part [2MiB,4MiB) == section 7", p23 == digest(PAT_2_4));
+    t.check("part [4MiB,end) == section 7", p4e == digest(PAT_4_END));
     let mut h = TreeHasher::new();
     let composed = h
         .push_subtree(p01, 2 * LEAF_SIZE)
