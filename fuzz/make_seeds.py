@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the seed corpora in fuzz/seeds/<target>/ from the examples of
-SPEC.md (§1-§4, §7) and the project's test data.
+docs/protocol.md (§1-§4, §7) and the project's test data.
 
 The seeds are committed; run this only to regenerate them after changing
 the input layout of a target (see fuzz/checks/*.rs). It rewrites only the
@@ -33,7 +33,7 @@ def crlf(*lines):
     return "".join(l + "\r\n" for l in lines) + "\r\n"
 
 
-# --- head: raw response heads (SPEC §2, DG-GJO examples) -------------------
+# --- head: raw response heads (docs/protocol.md §2, DG-GJO examples) ---------
 ARCHIVE_200 = crlf(
     "HTTP/1.1 200 OK",
     "x-amzn-RequestId: " + RID,
@@ -89,7 +89,8 @@ heads = {
 for name, raw in heads.items():
     write("head", name, raw)
 
-# --- range: Range, Content-Range, RetrievalByteRange (SPEC §1, §2.2, §4.3) -
+# --- range: Range, Content-Range, RetrievalByteRange -------------------------
+# (docs/protocol.md §1, §2.2, §4.3)
 ranges = {
     "range-first-mib": "bytes=0-1048575",
     "range-open-net-resume": "bytes=1048576-",
@@ -114,7 +115,7 @@ ranges = {
 for name, text in ranges.items():
     write("range", name, text)
 
-# --- service_error: Glacier JSON error bodies (SPEC §3, DG-ERR) ------------
+# --- service_error: Glacier JSON error bodies (docs/protocol.md §3, DG-ERR) --
 errors = {
     "dg-err-resource-not-found": '{"code": "ResourceNotFoundException",\n "message": "The job ID was not found: HkF9p6o7yjhFx-K3CGl6fuSm6VzW9T7esGQfco8nUXVYwS0jlb5gq1JZ55yHgt5vP54ZShjoQzQVVh7vEXAMPLEjobID",\n "type": "Client"}',
     "dg-err-vault-not-found": '{"code":"ResourceNotFoundException","message":"Vault not found for ARN: arn:aws:glacier:us-west-2:012345678901:vaults/examplevault","type":"Client"}',
@@ -133,7 +134,7 @@ errors = {
 for name, text in errors.items():
     write("service_error", name, text)
 
-# --- digest: hex digests (SPEC §7 vectors) ---------------------------------
+# --- digest: hex digests (docs/protocol.md §7 vectors) -----------------------
 digests = {
     "empty": EMPTY_HASH,
     "a-1mib": "9bc1b2a288b26af7257a36277ae3816a7d4f16e89c1e7e77d0a5c48bad62b360",
@@ -243,7 +244,81 @@ for i in range(12):
         out += state.to_bytes(8, "little")
     write("verifier", "correct-%02d" % i, bytes(out))
 
-# --- inventories (SPEC §5.3) -----------------------------------------------
+# --- assembly: fixed part, then 6 bytes per piece (see checks::assembly) ----
+def assembly_seed(length, pieces, pattern=0, seed=1, job=0, known=1, delta=0, plan=0,
+                  expected=(), after=False):
+    """`pieces`: (control, extra, number) per piece; `expected`: (source,
+    wrong, bit) per hash, source an index into SOURCES (0 DescribeJob,
+    1 CommandLine, 2 Inventory, 3 FirstResponseHeader, 4 Expected, 5 Header)."""
+    mibs, adj = divmod(length, 1 << 20)
+    if adj > (1 << 19) and mibs < 6:
+        mibs, adj = mibs + 1, adj - (1 << 20)
+    if mibs > 6:
+        raise ValueError(length)
+    mibs_byte = mibs if mibs < 4 else 128 + mibs
+    out = struct.pack("<BQBiBBHBBB", pattern, seed, mibs_byte, adj, job, known, delta, plan,
+                      len(expected), 1 if after else 0)
+    hashes = list(expected) + [(0, 0, 0)] * (5 - len(expected))
+    for source, wrong, bit in hashes:
+        out += struct.pack("<BBB", source, 2 if wrong else 0, bit)
+    for ctrl, extra, number in pieces:
+        out += struct.pack("<BBI", ctrl, extra, number)
+    return out
+
+
+MIB = 1 << 20
+# Control bits: 1 record, 2 header sent (record: state in bits 1-2), 8 a 200
+# for a whole output; mixed sizes: (1 << 4) 1 MiB, (3 << 4) 2 MiB,
+# (5 << 4) 4 MiB, (7 << 4) the rest, (0 << 4) any length (the number).
+HDR, REC, OK200 = 2, 1, 8
+REC_MATCHED, REC_NOT_SENT, REC_MISSING, REC_NOT_COMPARED = 1, 3, 5, 7
+S1, S2, S4, REST = 1 << 4, 3 << 4, 5 << 4, 7 << 4
+assembly = {
+    "parts-2mib-headers-describe-job": assembly_seed(
+        5 * MIB + 12345, [(HDR, 0, 0)] * 3, plan=1, expected=[(0, False, 0)]),
+    "parts-1mib-records-and-responses": assembly_seed(
+        3 * MIB + 100, [(REC_MATCHED, 0, 0), (REC_NOT_SENT, 0, 0), (HDR, 0, 0), (HDR, 0, 0)],
+        pattern=1, seed=0x5eed, plan=0),
+    "missing-header-no-expected": assembly_seed(2 * MIB + 5, [(0, 0, 0)] * 3, plan=0),
+    "missing-header-command-line": assembly_seed(
+        2 * MIB + 5, [(0, 0, 0), (HDR, 0, 0), (0, 0, 0)], plan=0, expected=[(1, False, 0)]),
+    "wrong-inventory-among-right": assembly_seed(
+        4 * MIB, [(HDR, 0, 0), (REC_MATCHED, 0, 0)], plan=1, after=True,
+        expected=[(0, False, 0), (2, True, 77)]),
+    "too-many-expected": assembly_seed(
+        MIB + 1, [(HDR, 0, 0), (HDR, 0, 0)], plan=0,
+        expected=[(0, False, 0), (1, False, 0), (2, False, 0), (3, False, 0), (4, False, 0)]),
+    "mixed-misaligned-2mib": assembly_seed(
+        4 * MIB, [(S1 | HDR, 0, 0), (S2 | REC_MATCHED, 0, 0), (S1, 0, 0)], plan=3),
+    "mixed-legal-2-1-1-rest": assembly_seed(
+        6 * MIB + 7, [(S2 | HDR, 0, 0), (S1 | REC_MATCHED, 0, 0), (S1 | HDR, 2, 0),
+                      (REST | REC_MATCHED, 0, 0)], plan=3, expected=[(2, False, 0)]),
+    "mixed-any-length-then-more": assembly_seed(
+        3 * MIB, [(0 | HDR, 0, 1234567), (S1 | HDR, 0, 0)], plan=3),
+    "last-piece-misaligned": assembly_seed(
+        3 * MIB + MIB // 2, [(S1 | HDR, 0, 0), (REST | HDR, 0, 0)], plan=3),
+    "resumed-first-response-header": assembly_seed(
+        5 * MIB + 3, [(REST | HDR, 3, 2)], plan=3, expected=[(3, False, 0)]),
+    "resumed-no-header-not-compared-record": assembly_seed(
+        3 * MIB, [(S2, 3, 0), (REST | REC_NOT_COMPARED, 0, 99)], plan=3, job=1,
+        expected=[(3, False, 0)]),
+    "corrupted-record-caught": assembly_seed(
+        4 * MIB + 1, [(REC_MATCHED, 0, 0), (REC_MATCHED, 1, 4242), (HDR, 0, 0)], plan=1,
+        expected=[(0, False, 0)]),
+    "corrupted-record-no-expected": assembly_seed(
+        2 * MIB + 1, [(REC_NOT_SENT, 1, 7), (REC_NOT_SENT, 0, 0)], plan=1, job=1),
+    "empty-output": assembly_seed(0, [], expected=[(1, False, 0)]),
+    "declared-short": assembly_seed(2 * MIB, [(HDR, 0, 0)] * 2, known=3, delta=4, plan=0),
+    "declared-long": assembly_seed(2 * MIB, [(HDR, 0, 0)] * 2, known=3, delta=5, plan=0),
+    "inventory-one-200": assembly_seed(1000, [(OK200, 0, 0)], job=2, plan=2),
+    "spec7-6.5mib-mod251-4mib-parts": assembly_seed(
+        6815744, [(HDR, 0, 0), (REC_MATCHED, 0, 0)], pattern=2, plan=2,
+        expected=[(0, False, 0)]),
+}
+for name, data in assembly.items():
+    write("assembly", name, data)
+
+# --- inventories (docs/protocol.md §5.3) -------------------------------------
 for name in sorted(os.listdir(HOST_DATA)):
     data = open(os.path.join(HOST_DATA, name), "rb").read()
     target = "inventory_json" if name.endswith(".json") else "inventory_csv"

@@ -13,11 +13,11 @@ use std::convert::Infallible;
 
 use glacier_verify_core::MAX_HEAD_LEN;
 use glacier_verify_core::{
-    ByteRange, ContentRange, Digest, DrainError, Error, Expectation, HeadBuilder, HeaderHash,
-    JobKind, LEAF_SIZE, Level, Parsed, RangeRequest, ResponseHead, ServiceError, TreeHasher,
-    Verified, Verifier, classify, is_megabyte_aligned, is_tree_hash_aligned,
-    is_tree_hash_aligned_with_leaf, parse_head, parse_retrieval_byte_range, tree_hash,
-    tree_hash_header_expected, verify_response,
+    Assembly, ByteRange, ContentRange, Digest, DrainError, Error, Expectation, ExpectedHash,
+    HashSource, HeadBuilder, HeaderHash, JobKind, LEAF_SIZE, Level, MAX_EXPECTED, Parsed,
+    RangeRequest, ResponseHead, ServiceError, TreeHasher, Verified, Verifier, classify,
+    is_megabyte_aligned, is_tree_hash_aligned, is_tree_hash_aligned_with_leaf, parse_head,
+    parse_retrieval_byte_range, tree_hash, tree_hash_header_expected, verify_response,
 };
 use sha2::{Digest as _, Sha256};
 
@@ -31,8 +31,8 @@ const MIB64: u64 = 1 << 20;
 // ---------------------------------------------------------------------------
 // Shared oracles
 
-/// SPEC §4.1 read literally: SHA-256 of every 1 MiB leaf, then pairs
-/// hashed level by level, an odd last node promoted unchanged; the empty
+/// docs/protocol.md §4.1 read literally: SHA-256 of every 1 MiB leaf, then
+/// pairs hashed level by level, an odd last node promoted unchanged; the empty
 /// input hashes to SHA-256 of nothing.
 pub fn reference_tree_hash(data: &[u8]) -> Digest {
     reference_root(&leaf_digests(data))
@@ -45,7 +45,8 @@ fn leaf_digests(data: &[u8]) -> Vec<[u8; 32]> {
         .collect()
 }
 
-/// The root over these leaves, pairing level by level (SPEC §4.1 steps 2-4).
+/// The root over these leaves, pairing level by level (docs/protocol.md §4.1
+/// steps 2-4).
 fn reference_root(leaves: &[[u8; 32]]) -> Digest {
     if leaves.is_empty() {
         return Digest(Sha256::digest(b"").into());
@@ -69,8 +70,8 @@ fn reference_root(leaves: &[[u8; 32]]) -> Digest {
     Digest(level[0])
 }
 
-/// SPEC §4.3's precise condition, literally: `a` a multiple of `M·2^k` and
-/// `b + 1 = min(a + M·2^k, S)` for some `k`.
+/// docs/protocol.md §4.3's precise condition, literally: `a` a multiple of
+/// `M·2^k` and `b + 1 = min(a + M·2^k, S)` for some `k`.
 fn reference_tree_hash_aligned(first: u64, last: u64, size: u64, leaf: u64) -> bool {
     if leaf == 0 || last >= size || first > last {
         return false;
@@ -84,7 +85,7 @@ fn reference_tree_hash_aligned(first: u64, last: u64, size: u64, leaf: u64) -> b
 }
 
 /// The byte spans of every node of the tree over `size` bytes with
-/// `leaf`-byte leaves (SPEC §4.3's definition of alignment).
+/// `leaf`-byte leaves (docs/protocol.md §4.3's definition of alignment).
 fn node_spans(size: u64, leaf: u64) -> std::collections::HashSet<(u64, u64)> {
     let mut all = std::collections::HashSet::new();
     let mut level: Vec<(u64, u64)> = (0..size.div_ceil(leaf))
@@ -359,10 +360,10 @@ fn reference_retrieval(s: &[u8]) -> Option<ByteRange> {
     reference_byte_range(&s[..dash], &s[dash + 1..])
 }
 
-/// The three range parsers against plain reference parsers, their
-/// `Display` round trip (`parse(display(x)) == x`, and display is never
-/// longer than the input: it only drops leading zeros), `resolve`, and the
-/// alignment rules against SPEC §4.3 on numbers drawn from the same bytes.
+/// The three range parsers against plain reference parsers, their `Display`
+/// round trip (`parse(display(x)) == x`, and display is never longer than the
+/// input: it only drops leading zeros), `resolve`, and the alignment rules
+/// against docs/protocol.md §4.3 on numbers drawn from the same bytes.
 pub fn range(data: &[u8]) {
     let rr = RangeRequest::parse(data);
     assert_eq!(rr.ok(), reference_range_request(data), "Range");
@@ -552,8 +553,8 @@ pub fn digest(data: &[u8]) {
 // ---------------------------------------------------------------------------
 // tree_hash: streaming and composed against the reference
 
-/// Published and self-generated vectors of SPEC §7 that fit the generator:
-/// (pattern, length, tree hash). Pattern 1 is `'a'` repeated, 2 is
+/// Published and self-generated vectors of docs/protocol.md §7 that fit the
+/// generator: (pattern, length, tree hash). Pattern 1 is `'a'` repeated, 2 is
 /// `i % 251`, 3 is ASCII `'0'` repeated.
 const VECTORS: &[(u8, usize, &str)] = &[
     (
@@ -628,20 +629,19 @@ const VECTORS: &[(u8, usize, &str)] = &[
     ),
 ];
 
-/// Largest input the tree-hash target generates: 8 MiB (SPEC §7's 7 MiB
-/// vector fits; most inputs are far smaller).
+/// Largest input the tree-hash target generates: 8 MiB (docs/protocol.md
+/// §7's 7 MiB vector fits; most inputs are far smaller).
 const MAX_TREE_INPUT: usize = 8 * MIB;
 
-/// Input layout: pattern (u8), seed (u64), leaves (u8: below 128 it is
-/// `b % 4`, else `(b - 128) % 9`), adjustment (i32), then operation bytes.
-/// The payload is `leaves` MiB plus the adjustment
-/// (within ±1 MiB), up to 8 MiB: pseudo-random from the seed (pattern 0)
-/// or one of SPEC §7's patterns. Checks: [`tree_hash`] and the streaming
-/// hasher fed in random pieces against the reference; every composition of
-/// equal power-of-two-MiB parts through `push_subtree` / `finish_with`;
-/// and a random mix of bytes and subtrees where each composition call must
-/// succeed exactly when it is legal (SPEC §4.2) and refusals leave the
-/// hasher intact.
+/// Input layout: pattern (u8), seed (u64), leaves (u8: below 128 it is `b % 4`,
+/// else `(b - 128) % 9`), adjustment (i32), then operation bytes. The payload
+/// is `leaves` MiB plus the adjustment (within ±1 MiB), up to 8 MiB:
+/// pseudo-random from the seed (pattern 0) or one of docs/protocol.md §7's
+/// patterns. Checks: [`tree_hash`] and the streaming hasher fed in random
+/// pieces against the reference; every composition of equal power-of-two-MiB
+/// parts through `push_subtree` / `finish_with`; and a random mix of bytes and
+/// subtrees where each composition call must succeed exactly when it is legal
+/// (docs/protocol.md §4.2) and refusals leave the hasher intact.
 pub fn tree_hash_differential(data: &[u8]) {
     let mut inp = Input::new(data);
     let pattern = inp.pick(4);
@@ -665,7 +665,11 @@ pub fn tree_hash_differential(data: &[u8]) {
     let reference = reference_root(&leaves);
     for (p, l, hex) in VECTORS {
         if *p == pattern && *l == len {
-            assert_eq!(reference.to_hex().as_str(), *hex, "SPEC §7 vector");
+            assert_eq!(
+                reference.to_hex().as_str(),
+                *hex,
+                "docs/protocol.md §7 vector"
+            );
         }
     }
     // The one-call form (the streaming checks below cover the same code
@@ -718,7 +722,7 @@ pub fn tree_hash_differential(data: &[u8]) {
     assert!(!h.is_too_long());
     assert_eq!(h.finalize(), reference, "streamed");
 
-    // Composition of equal power-of-two-MiB parts (SPEC §4.2).
+    // Composition of equal power-of-two-MiB parts (docs/protocol.md §4.2).
     let part = MIB << ops.below(3);
     let starts: Vec<usize> = (0..len).step_by(part).collect();
     let mut composed = TreeHasher::new();
@@ -1077,7 +1081,7 @@ fn build_case(inp: &mut Input<'_>) -> Case {
     }
 }
 
-/// SPEC §2.3's formal rule, from the §4.3 reference condition.
+/// docs/protocol.md §2.3's formal rule, from the §4.3 reference condition.
 fn reference_header_expected(job: JobKind, d: ByteRange) -> bool {
     match job {
         JobKind::Archive {
@@ -1392,4 +1396,444 @@ fn verifier_arbitrary(inp: &mut Input<'_>) {
             }
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// assembly: the verified pieces of one output, composed into one verdict
+
+/// Longest output the assembly target generates: 6 MiB and a bit (pieces
+/// of 1, 2 and 4 MiB and a tail; most outputs are far smaller).
+const MAX_ASSEMBLY_OUTPUT: usize = 6 * MIB + MIB / 2;
+
+/// Most pieces one case pushes (the output is at most 7 MiB, and pieces
+/// of arbitrary length end the case at the next push).
+const MAX_PIECES: usize = 16;
+
+/// The sources an expected hash can name, picked by one input byte.
+const SOURCES: [HashSource; 6] = [
+    HashSource::DescribeJob,
+    HashSource::CommandLine,
+    HashSource::Inventory,
+    HashSource::FirstResponseHeader,
+    HashSource::Expected,
+    HashSource::Header,
+];
+
+/// Bytes of the fixed part of an assembly input (see [`assembly`]).
+pub const ASSEMBLY_HEAD_LEN: usize = 1 + 8 + 1 + 4 + 1 + 1 + 2 + 1 + 1 + 1 + 3 * (MAX_EXPECTED + 1);
+
+/// Bytes each piece reads from an assembly input (see [`assembly`]).
+pub const ASSEMBLY_PIECE_LEN: usize = 1 + 1 + 4;
+
+/// A piece as pushed, for the model of the verdict.
+struct Pushed {
+    first: u64,
+    len: u64,
+    header: HeaderHash,
+}
+
+/// Input layout (fixed part, [`ASSEMBLY_HEAD_LEN`] bytes): pattern (u8: `% 3`:
+/// pseudo-random from the seed, a 1-16 byte unit from the seed repeated,
+/// docs/protocol.md §7's `i % 251`), seed (u64), MiBs (u8: below 128 it is
+/// `b % 4`, else `(b - 128) % 7`), adjustment (i32, within ±1 MiB), job (u8 `% 3`:
+/// the whole archive, unknown, inventory), length known (u8 `% 4`: no, yes,
+/// yes, off by 1 + delta), delta (u16), plan (u8 `% 4`: parts of 1, 2 or 4 MiB,
+/// or mixed sizes), expected hashes (u8 `% (MAX_EXPECTED + 2)`), whether they
+/// come after the pieces (u8 bit 0), then for each of `MAX_EXPECTED + 1`
+/// expected hashes: source (u8, index into [`SOURCES`]), kind (u8 `% 3`: 2 is
+/// wrong, else right), which bit of the hash a wrong one flips (u8).
+///
+/// Then per piece ([`ASSEMBLY_PIECE_LEN`] bytes): control (u8: bit 0
+/// pushed from a record with `push_recorded`, else through a [`Verifier`]
+/// and `push`; bits 1-2 the header state of a record, bit 1 whether a
+/// response sends `x-amz-sha256-tree-hash`, bit 3 a 200 for a whole
+/// output; with mixed sizes bits 4-6 the size: 0 any length, 1-2 1 MiB,
+/// 3-4 2 MiB, 5-6 4 MiB, 7 the rest), extra (u8 `% 16`: 1 a record
+/// whose digest is corrupted, 2 an empty record pushed first, 3 the first
+/// piece resumed from a prefix on disk) and a number (u32) for "any
+/// length", the corrupted bit, a header state's digest and the resumed
+/// prefix.
+///
+/// Checks: no panic; every push and `expect` succeeds or fails exactly as
+/// the rules say (docs/protocol.md §4.2: each piece but the last a
+/// power-of-two MiB on a multiple of its length, the last one on a
+/// multiple of its rounded-up length); the verdict, when the pieces were
+/// accepted, is exactly the one the rules give: on Ok the tree hash is
+/// the core's [`tree_hash`] of the data pushed, every expected hash
+/// equals it, the level is [`Level::of`] (every piece header-matched, any
+/// expected); an expected hash that differs fails with `TreeHashMismatch`
+/// naming its source (the first such in the order given); a piece whose
+/// header was missing where Glacier sends it fails with
+/// `TreeHashHeaderMissing` unless an expected hash matched; a corrupted
+/// record is caught by every expected hash.
+pub fn assembly(data: &[u8]) {
+    let mut inp = Input::new(data);
+    let pattern = inp.pick(3);
+    let seed = inp.u64();
+    let mibs = match inp.u8() {
+        b @ 0..=127 => usize::from(b % 4),
+        b => usize::from((b - 128) % 7),
+    };
+    let adj = inp.i32() % (MIB as i32 + 1);
+    let len = (mibs * MIB)
+        .saturating_add_signed(adj as isize)
+        .min(MAX_ASSEMBLY_OUTPUT);
+    let bytes: Vec<u8> = match pattern {
+        0 => pseudo_random(len, seed),
+        1 => {
+            let unit = pseudo_random(1 + (seed % 16) as usize, seed);
+            unit.iter().copied().cycle().take(len).collect()
+        }
+        _ => (0..len).map(|i| (i % 251) as u8).collect(),
+    };
+    let len64 = len as u64;
+    let job = match inp.pick(3) {
+        0 => match ByteRange::whole(len64) {
+            Some(retrieval) => JobKind::Archive {
+                archive_size: len64,
+                retrieval,
+            },
+            None => JobKind::Unknown,
+        },
+        1 => JobKind::Unknown,
+        _ => JobKind::Inventory,
+    };
+    let known = inp.pick(4);
+    let delta = 1 + u64::from(inp.u16());
+    let declared = match known {
+        0 => None,
+        1 | 2 => Some(len64),
+        _ if delta & 1 == 0 => Some(len64 + delta),
+        _ => Some(len64.saturating_sub(delta)),
+    };
+    let plan = inp.pick(4);
+    let n_expected = usize::from(inp.pick(MAX_EXPECTED as u8 + 2));
+    let expected_after = inp.bool();
+    let whole = tree_hash(&bytes);
+    for (p, l, hex) in VECTORS {
+        if *p == 2 && pattern == 2 && *l == len {
+            assert_eq!(whole.to_hex().as_str(), *hex, "docs/protocol.md §7 vector");
+        }
+    }
+    let mut expected: Vec<ExpectedHash> = Vec::new();
+    for _ in 0..=MAX_EXPECTED {
+        let source = SOURCES[usize::from(inp.u8()) % SOURCES.len()];
+        let wrong = inp.pick(3) == 2;
+        let bit = inp.u8();
+        let mut digest = whole;
+        if wrong {
+            digest.0[usize::from(bit % 32)] ^= 1 << (bit >> 5);
+        }
+        expected.push(ExpectedHash { source, digest });
+    }
+    expected.truncate(n_expected);
+    let ctx = || format!("len {len} job {job:?} declared {declared:?} plan {plan}");
+
+    let mut a = Assembly::new(declared);
+    let give = |a: &mut Assembly| {
+        for (i, e) in expected.iter().enumerate() {
+            let r = a.expect(*e);
+            if i < MAX_EXPECTED {
+                assert_eq!(r, Ok(()), "expect #{i}");
+            } else {
+                assert_eq!(r, Err(Error::TooManyExpectedHashes), "expect #{i}");
+            }
+        }
+    };
+    if !expected_after {
+        give(&mut a);
+    }
+
+    // Push the pieces; the model follows along.
+    let mut pushed: Vec<Pushed> = Vec::new();
+    let mut pos = 0u64;
+    let mut corrupted = false;
+    while pos < len64 && pushed.len() < MAX_PIECES {
+        let ctrl = inp.u8();
+        let extra = inp.u8() % 16;
+        let number = u64::from(inp.u32());
+        let rest = len64 - pos;
+        let size = match plan {
+            0..=2 => MIB64 << plan,
+            _ => match (ctrl >> 4) & 7 {
+                0 => 1 + number % rest,
+                1 | 2 => MIB64,
+                3 | 4 => 2 * MIB64,
+                5 | 6 => 4 * MIB64,
+                _ => rest,
+            },
+        }
+        .min(rest);
+        let end = pos + size;
+        let piece = &bytes[pos as usize..end as usize];
+
+        if extra == 2 {
+            let before = a.bytes();
+            let r = a.push_recorded(0, whole, HeaderHash::NotSent);
+            assert_eq!(r, Err(Error::EmptySubtree), "empty record");
+            assert_eq!(a.bytes(), before, "refused empty record counted");
+        }
+
+        // What the push must do: the length first, then the shape of the
+        // piece held back until now (the last one may have any length).
+        let want = match (declared, pushed.last()) {
+            (Some(e), _) if end > e => Err(Error::OutputLengthMismatch {
+                expected: e,
+                assembled: end,
+            }),
+            (_, Some(held)) if !held.len.is_multiple_of(MIB64) => Err(Error::SubtreeNotPowerOfTwo),
+            (_, Some(held)) if !(held.len / MIB64).is_power_of_two() => {
+                Err(Error::SubtreeNotPowerOfTwo)
+            }
+            (_, Some(held)) if !(held.first / MIB64).is_multiple_of(held.len / MIB64) => {
+                Err(Error::SubtreeMisaligned)
+            }
+            _ => Ok(()),
+        };
+
+        let (r, header) = if ctrl & 1 == 1 {
+            // A record: the digest re-hashed from storage, the header state
+            // as the journal kept it.
+            let mut digest = tree_hash(piece);
+            let header = match (ctrl >> 1) & 3 {
+                0 => HeaderHash::Matched(digest),
+                1 => HeaderHash::NotSent,
+                2 => HeaderHash::MissingButExpected,
+                _ => HeaderHash::NotCompared(Digest(
+                    pseudo_random(32, number).try_into().expect("32"),
+                )),
+            };
+            if extra == 1 {
+                digest.0[(number % 32) as usize] ^= 1 << (number >> 5 & 7);
+            }
+            let r = a.push_recorded(size, digest, header);
+            if r.is_ok() && extra == 1 {
+                corrupted = true;
+            }
+            (r, header)
+        } else {
+            // A response for the piece, verified as a part.
+            let resumed_prefix = if pushed.is_empty() && extra == 3 && size > MIB64 {
+                MIB64 * (1 + number % ((size - 1) / MIB64))
+            } else {
+                0
+            };
+            let sends_header = ctrl & 2 != 0;
+            let (v, sent) = verified_piece(
+                &bytes,
+                job,
+                declared.and(Some(len64)),
+                pos,
+                end,
+                sends_header,
+                ctrl & 8 != 0,
+                resumed_prefix,
+            );
+            assert_eq!(v.hashed_len, size, "piece length");
+            let delivered = ByteRange::new(pos + resumed_prefix, end - 1).expect("non-empty");
+            let want_header = match (sent, resumed_prefix) {
+                (Some(h), 0) => HeaderHash::Matched(h),
+                (Some(h), _) => HeaderHash::NotCompared(h),
+                (None, _) if tree_hash_header_expected(job, delivered) => {
+                    HeaderHash::MissingButExpected
+                }
+                (None, _) => HeaderHash::NotSent,
+            };
+            assert_eq!(v.header, want_header, "header of piece {pos}..{end}");
+            (a.push(&v), v.header)
+        };
+        assert_eq!(
+            r,
+            want,
+            "push {pos}..{end} after {} pieces; {}",
+            pushed.len(),
+            ctx()
+        );
+        match r {
+            Ok(()) => {
+                pushed.push(Pushed {
+                    first: pos,
+                    len: size,
+                    header,
+                });
+                pos = end;
+                assert_eq!(a.bytes(), pos);
+            }
+            // Longer than the output: refused before anything changed.
+            Err(Error::OutputLengthMismatch { .. }) => {
+                assert_eq!(a.bytes(), pos);
+                break;
+            }
+            // A misshapen piece: the case ends here (what the assembly
+            // holds after refusing it is not checked).
+            Err(_) => return,
+        }
+    }
+    if expected_after {
+        give(&mut a);
+    }
+    let given = &expected[..expected.len().min(MAX_EXPECTED)];
+    assert!(a.expected().eq(given.iter()), "expected hashes kept");
+
+    // The verdict the rules give.
+    let assembled = pos;
+    let truth = if assembled == len64 {
+        whole
+    } else {
+        tree_hash(&bytes[..assembled as usize])
+    };
+    let every_header = !pushed.is_empty()
+        && pushed
+            .iter()
+            .all(|p| matches!(p.header, HeaderHash::Matched(_)));
+    let missing = pushed
+        .iter()
+        .filter(|p| p.header == HeaderHash::MissingButExpected)
+        .count() as u64;
+    let verdict = a.verdict();
+    assert_eq!(a.verdict(), verdict, "verdict changed the assembly");
+    assert_eq!(a.every_header_matched(), every_header);
+    let shape = pushed.last().is_none_or(|last| {
+        let span = last.len.div_ceil(MIB64).next_power_of_two();
+        (last.first / MIB64).is_multiple_of(span)
+    });
+    let ctx = || format!("{} pieces {:?}: {verdict:?}", pushed.len(), ctx());
+    if let Some(e) = declared
+        && e != assembled
+    {
+        assert_eq!(
+            verdict,
+            Err(Error::OutputLengthMismatch {
+                expected: e,
+                assembled
+            }),
+            "{}",
+            ctx()
+        );
+        return;
+    }
+    if !shape {
+        assert_eq!(verdict, Err(Error::SubtreeMisaligned), "{}", ctx());
+        return;
+    }
+    // Without an expected hash, a missing header cannot be made up for.
+    if missing > 0 && given.is_empty() {
+        assert_eq!(verdict, Err(Error::TreeHashHeaderMissing), "{}", ctx());
+        return;
+    }
+    // A corrupted record: the composed hash is not the data's, and every
+    // expected hash (right or one bit off) tells.
+    let computed = match verdict {
+        Ok(v) => v.tree_hash,
+        Err(Error::TreeHashMismatch { computed, .. }) => computed,
+        Err(e) => panic!("unexpected {e:?}: {}", ctx()),
+    };
+    assert_eq!(computed == truth, !corrupted, "composed hash; {}", ctx());
+    match given.iter().find(|e| e.digest != computed) {
+        Some(first) => {
+            assert_eq!(
+                verdict,
+                Err(Error::TreeHashMismatch {
+                    source: first.source,
+                    computed,
+                    expected: first.digest,
+                }),
+                "{}",
+                ctx()
+            );
+            return;
+        }
+        None => assert!(
+            given.is_empty() || !corrupted,
+            "corruption matched: {}",
+            ctx()
+        ),
+    }
+    let v = verdict.unwrap_or_else(|e| panic!("refused: {e:?}: {}", ctx()));
+    assert_eq!(v.bytes, assembled);
+    assert_eq!(v.tree_hash, computed);
+    assert!(v.matched().all(|e| e.digest == v.tree_hash));
+    assert!(v.matched().eq(given.iter()), "matched hashes listed");
+    assert_eq!(
+        v.level,
+        Level::of(every_header, !given.is_empty()),
+        "{}",
+        ctx()
+    );
+    assert_eq!(v.every_header_matched(), every_header);
+    assert_eq!(v.parts, pushed.len() as u64);
+    let count = |f: fn(&HeaderHash) -> bool| pushed.iter().filter(|p| f(&p.header)).count() as u64;
+    assert_eq!(
+        v.header_matched,
+        count(|h| matches!(h, HeaderHash::Matched(_)))
+    );
+    assert_eq!(v.header_missing, missing);
+    assert_eq!(
+        v.header_not_compared,
+        count(|h| matches!(h, HeaderHash::NotCompared(_)))
+    );
+}
+
+/// The piece `[first, end)` of `data`, as a [`Verifier`] concludes it
+/// for an assembly (`finish_part`): a 206 with `Content-Range` (a 200
+/// when `ok_200` and the piece is the whole output), its tree-hash header
+/// sent or not; with `prefix` > 0 the first `prefix` bytes were kept on
+/// disk and the response carries the rest (`Verifier::continuing`).
+/// Returns the verdict and the tree-hash header sent.
+#[allow(clippy::too_many_arguments)]
+fn verified_piece(
+    data: &[u8],
+    job: JobKind,
+    output_len: Option<u64>,
+    first: u64,
+    end: u64,
+    sends_header: bool,
+    ok_200: bool,
+    prefix: u64,
+) -> (Verified, Option<Digest>) {
+    let total = data.len() as u64;
+    let start = first + prefix;
+    let body = &data[start as usize..end as usize];
+    let whole = start == 0 && end == total;
+    let (status, range) = if whole && ok_200 {
+        (200, None)
+    } else {
+        let r = ByteRange::new(start, end - 1).expect("non-empty piece");
+        (206, Some(RangeRequest::Closed(r)))
+    };
+    // The head borrows its values.
+    let cl = body.len().to_string();
+    let cr = format!("bytes {start}-{}/{total}", end - 1);
+    let sent = sends_header.then(|| tree_hash(body));
+    let hex = sent.map(|h| h.to_hex());
+    let mut b = HeadBuilder::new(status).expect("status");
+    b.header(b"Content-Length", cl.as_bytes())
+        .expect("Content-Length");
+    if status == 206 {
+        b.header(b"Content-Range", cr.as_bytes())
+            .expect("Content-Range");
+    }
+    if let Some(hex) = &hex {
+        b.header(b"x-amz-sha256-tree-hash", hex.as_str().as_bytes())
+            .expect("tree-hash header");
+    }
+    let expect = Expectation {
+        job,
+        output_len,
+        range,
+        tree_hash: None,
+    };
+    let mut v = if prefix > 0 {
+        let mut held = TreeHasher::new();
+        held.update(&data[first as usize..start as usize]);
+        Verifier::continuing(expect, held)
+    } else {
+        Verifier::new(expect)
+    }
+    .expect("consistent expectation");
+    v.on_head(&b.finish().expect("head"))
+        .expect("head accepted");
+    v.update(body).expect("body accepted");
+    let verdict = v.finish_part().expect("a correct piece verifies");
+    (verdict, sent)
 }

@@ -70,7 +70,8 @@ fn fit(s: &str, cap: usize) -> &str {
     &s[..end]
 }
 
-/// smithy-rs `sanitize_error_code` (SPEC §3): cut a `:…` suffix, then a `…#` prefix.
+/// smithy-rs `sanitize_error_code` (docs/protocol.md §3): cut a `:…` suffix,
+/// then a `…#` prefix.
 fn sanitize(code: &str) -> &str {
     let code = code.split(':').next().unwrap_or(code);
     match code.find('#') {
@@ -150,10 +151,10 @@ pub fn inventory_csv(data: &[u8]) {
     csv_records_round_trip(data);
 }
 
-/// SPEC §5.3's writer is ambiguous only in appearance: every record it
-/// writes must read back (the claim `parse_csv` documents). Fields are
-/// drawn from the characters that matter — comma, double quote,
-/// backslash — plus a letter and a space.
+/// docs/protocol.md §5.3's writer is ambiguous only in appearance: every record
+/// it writes must read back (the claim `parse_csv` documents). Fields are drawn
+/// from the characters that matter — comma, double quote, backslash — plus a
+/// letter and a space.
 fn csv_records_round_trip(data: &[u8]) {
     const ALPHABET: &[u8] = b"a,\"\\ ";
     let mut inp = input::Input::new(data);
@@ -195,7 +196,7 @@ fn csv_records_round_trip(data: &[u8]) {
 /// Never panics; [`parse`] picks the same parser [`detect_format`] names;
 /// a parsed inventory prints (table, JSON) and writes back, as Glacier's
 /// JSON and — when every field fits on one line — as Glacier's CSV
-/// (SPEC §5.3 quoting), to text that parses to the same inventory.
+/// (docs/protocol.md §5.3 quoting), to text that parses to the same inventory.
 fn inventory(data: &[u8], format: Format) {
     let r = match format {
         Format::Json => parse_json(data),
@@ -241,7 +242,7 @@ fn inventory(data: &[u8], format: Format) {
     }
 }
 
-/// The inventory as Glacier writes JSON (SPEC §5.3).
+/// The inventory as Glacier writes JSON (docs/protocol.md §5.3).
 fn glacier_json(inv: &Inventory) -> String {
     let list: Vec<Value> = inv
         .archives
@@ -264,10 +265,10 @@ fn glacier_json(inv: &Inventory) -> String {
     .to_string()
 }
 
-/// The archives as Glacier writes CSV (SPEC §5.3): a header row; a field
-/// with a comma or a double quote in double quotes, each `"` in it as
-/// `\"`, backslashes as they are. `None` when a field cannot be written on
-/// one line.
+/// The archives as Glacier writes CSV (docs/protocol.md §5.3): a header row; a
+/// field with a comma or a double quote in double quotes, each `"` in it as
+/// `\"`, backslashes as they are. `None` when a field cannot be written on one
+/// line.
 fn glacier_csv(inv: &Inventory) -> Option<String> {
     let mut out = String::from("ArchiveId,ArchiveDescription,CreationDate,Size,SHA256TreeHash\r\n");
     for a in &inv.archives {

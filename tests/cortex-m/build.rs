@@ -1,6 +1,6 @@
 //! Linker setup. Link args live here, not in `.cargo/config.toml` rustflags:
 //! a RUSTFLAGS variable would silently replace those and produce an empty
-//! image that locks up QEMU (EMBEDDED.md).
+//! image that locks up QEMU (docs/embedded.md).
 use std::{env, fs, path::PathBuf};
 
 fn main() {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# glacier-verify-core on Cortex-M, under QEMU (recipe: /work/shared/EMBEDDED.md).
+# glacier-verify-core on Cortex-M, under QEMU (recipe: docs/embedded.md).
 #
 #   thumbv7em-none-eabihf  on  mps2-an386    (Cortex-M4F)
 #   thumbv7m-none-eabi     on  lm3s6965evb   (Cortex-M3)
@@ -7,7 +7,8 @@
 # For each target: builds and runs
 #   verifier        raw responses through embedded-io in 512-byte buffers
 #                   (200 whole / 206 ranged / flipped byte / short body);
-#   vectors         SPEC §7 tree-hash vectors generated in firmware + composition;
+#   vectors         docs/protocol.md §7 tree-hash vectors generated in firmware,
+#                   composition, and Assembly over the parts;
 #   verifier-defmt  the verifier logging through defmt-semihosting, decoded by defmt-print;
 # and checks the budgets of the `verifier` image: flash (.text + .rodata)
 # <= 32 KiB (goal 24 KiB), static RAM (.data + .bss) <= 4 KiB, peak stack
@@ -61,7 +62,7 @@ if [ -z "$defmt_print" ]; then
 fi
 log "$("$defmt_print" --version 2>/dev/null | head -1) at $defmt_print"
 
-# --- Scoped environment of the embedded build (EMBEDDED.md) ------------------------
+# --- Scoped environment of the embedded build (docs/embedded.md) -------------
 export PATH=/usr/bin:$PATH RUSTC=/usr/bin/rustc CARGO=/usr/bin/cargo RUSTC_BOOTSTRAP=1
 # A RUSTFLAGS variable would replace .cargo/config.toml's rustflags.
 unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS CARGO_BUILD_TARGET CARGO_TARGET_DIR CARGO_BUILD_RUSTFLAGS

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Host-only no_std link proof of glacier-verify-core (docs: EMBEDDED.md,
+# Host-only no_std link proof of glacier-verify-core (docs: docs/embedded.md,
 # "Host-only no_std proof").
 #
 # Builds a #![no_std] #![no_main] x86_64-linux binary that calls every public

@@ -2,7 +2,7 @@
 //! `embedded_io::Read`, the verification cases, and stack measurement.
 //!
 //! Nothing here stores test data: every input is generated on the fly from a
-//! [`Segment`] description, and the expected digests are SPEC §7's.
+//! [`Segment`] description, and the expected digests are docs/protocol.md §7's.
 #![no_std]
 
 use core::convert::Infallible;
@@ -28,7 +28,7 @@ pub const BUF_LEN: usize = 512;
 /// A piece of generated input.
 #[derive(Clone, Copy)]
 pub enum Segment {
-    /// Literal bytes (short strings of SPEC §7).
+    /// Literal bytes (short strings of docs/protocol.md §7).
     Bytes(&'static [u8]),
     /// `len` copies of one byte.
     Fill(u8, u64),
@@ -158,7 +158,7 @@ pub fn digest(hex: &str) -> Digest {
 }
 
 // ---------------------------------------------------------------------------
-// The 6.5 MiB `bytes(i % 251)` job output of SPEC §7.
+// The 6.5 MiB `bytes(i % 251)` job output of docs/protocol.md §7.
 
 /// Its length: 6.5 MiB.
 pub const PAT_LEN: u64 = 6 * MIB + MIB / 2;
@@ -382,7 +382,7 @@ static BODY_4_END: [Segment; 1] = [Segment::Mod251 {
 }];
 static BODY_SHORT: [Segment; 1] = [Segment::Fill(b'z', 999)];
 
-/// The verifier firmware's cases (SPEC §7's 6.5 MiB output).
+/// The verifier firmware's cases (docs/protocol.md §7's 6.5 MiB output).
 pub static CASES: [Case; 5] = [
     Case {
         name: "200 whole 6.5 MiB, header hash",
@@ -500,6 +500,18 @@ pub fn stack_peak() -> Option<usize> {
     if p == bottom { None } else { Some(top - p) }
 }
 
+/// Stack in use where it is called: bytes from the top of the stack down
+/// to the stack pointer. With [`paint_stack`] and [`stack_peak`] it gives
+/// what one call below this point used: `stack_peak() - stack_depth()`.
+#[inline(always)]
+pub fn stack_depth() -> usize {
+    let sp: usize;
+    // SAFETY: reads SP.
+    unsafe { core::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack)) };
+    let (_, top) = stack_bounds();
+    top - sp
+}
+
 /// Total stack size available (between `_stack_end` and `_stack_start`).
 pub fn stack_size() -> usize {
     let (bottom, top) = stack_bounds();
@@ -507,7 +519,7 @@ pub fn stack_size() -> usize {
 }
 
 // ---------------------------------------------------------------------------
-// SPEC §7 tree-hash vectors.
+// docs/protocol.md §7 tree-hash vectors.
 
 /// A published vector: input segments and expected tree hash.
 pub struct Vector {
@@ -525,7 +537,7 @@ macro_rules! vector {
     };
 }
 
-/// SPEC §7's vectors (published unless marked self-generated).
+/// docs/protocol.md §7's vectors (published unless marked self-generated).
 pub static VECTORS: &[Vector] = &[
     vector!(
         "empty",
@@ -606,7 +618,8 @@ pub static VECTORS: &[Vector] = &[
         }],
         PAT_4_END
     ),
-    // Self-generated with the verified reference (SPEC §7, last paragraph).
+    // Self-generated with the verified reference (docs/protocol.md §7, last
+    // paragraph).
     vector!(
         "'a'*1 (self-gen)",
         [Segment::Fill(b'a', 1)],

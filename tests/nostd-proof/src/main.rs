@@ -2,11 +2,11 @@
 //!
 //! This binary has no `std`, no `alloc`, no C runtime: its own `_start`, its
 //! own `#[panic_handler]`, and the raw `exit` system call. It calls every
-//! public entry point of the core with `black_box` inputs, so the linker has
-//! to resolve all of them; a dependency that linked `std` would collide with
-//! the panic handler here (E0152), one that used `alloc` would find no global
-//! allocator. It also checks a few known answers (SPEC §7) and exits 0 only if
-//! they hold, so running it is a (small) test as well.
+//! public entry point of the core with `black_box` inputs, so the linker has to
+//! resolve all of them; a dependency that linked `std` would collide with the
+//! panic handler here (E0152), one that used `alloc` would find no global
+//! allocator. It also checks a few known answers (docs/protocol.md §7) and
+//! exits 0 only if they hold, so running it is a (small) test as well.
 #![no_std]
 #![no_main]
 
@@ -15,22 +15,23 @@ use core::hint::black_box;
 
 use embedded_io::{Error as _, Write as _};
 use glacier_verify_core::{
-    ByteRange, ContentRange, Digest, DrainError, ErrorCode, Expectation, HeadBuilder, HeaderField,
-    JobKind, LEAF_SIZE, Parsed, RangeRequest, RetryClass, ServiceError, TreeHasher, Verifier,
-    classify, combine, is_megabyte_aligned, is_tree_hash_aligned, leaf_hash, parse_head,
-    parse_retrieval_byte_range, is_tree_hash_aligned_with_leaf, tree_hash,
-    tree_hash_header_expected, verify_body, verify_response,
+    Assembly, ByteRange, ContentRange, Digest, DrainError, Error, ErrorCode, Expectation,
+    ExpectedHash, GLACIER_VERSION, HashSource, HeadBuilder, HeaderField, HeaderHash, JobKind,
+    LEAF_SIZE, Level, MAX_DESCRIPTION_LEN, MAX_EXPECTED, Parsed, RangeRequest, RetryClass,
+    SIGNING_SERVICE, ServiceError, TreeHasher, Verifier, classify, combine, is_megabyte_aligned,
+    is_tree_hash_aligned, is_tree_hash_aligned_with_leaf, leaf_hash, parse_head,
+    parse_retrieval_byte_range, tree_hash, tree_hash_header_expected, verify_body, verify_response,
 };
 
 mod mem;
 
 const MIB: usize = 1 << 20;
 
-/// SPEC §7: `b'a' * 2097152`.
+/// docs/protocol.md §7: `b'a' * 2097152`.
 const A_2MIB: &[u8] = b"560c2c9333c719cb00cfdffee3ba293db17f58743cdd1f7e4055373ae6300afa";
-/// SPEC §7: `b'hello world'`.
+/// docs/protocol.md §7: `b'hello world'`.
 const HELLO: &[u8] = b"b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9";
-/// SPEC §7: empty input.
+/// docs/protocol.md §7: empty input.
 const EMPTY: &[u8] = b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 // ---------------------------------------------------------------------------
@@ -438,6 +439,110 @@ extern "C" fn proof_main() -> ! {
         Err(_) => c.check(false),
     }
 
+    // --- assembly: the verified pieces of one output -------------------------------
+    // 2 MiB of 'a' in two 1 MiB parts, each verified as a part (the second
+    // without its tree-hash header, which Glacier sends for that range), and
+    // one expected hash from DescribeJob: the missing header passes through it.
+    let two = ByteRange::whole(2 * mib).unwrap_or(r24);
+    let two_job = JobKind::Archive {
+        archive_size: 2 * mib,
+        retrieval: two,
+    };
+    let mut assembly = Assembly::new(Some(black_box(2 * mib)));
+    c.check(
+        assembly
+            .expect(ExpectedHash {
+                source: HashSource::DescribeJob,
+                digest: streamed,
+            })
+            .is_ok(),
+    );
+    let one_mib_hex = one_mib.to_hex();
+    for (first, with_header) in [(0, true), (mib, false)] {
+        let last = first + mib - 1;
+        let mut hb = HeadBuilder::new(206).unwrap_or_else(|_| exit(6));
+        let mut cr = Sink::new();
+        let _ = write!(cr, "bytes {first}-{last}/{}", 2 * mib);
+        let _ = hb.header(b"Content-Range", cr.as_bytes());
+        let _ = hb.header(b"Content-Length", black_box(b"1048576"));
+        if with_header {
+            let _ = hb.header(b"x-amz-sha256-tree-hash", one_mib_hex.as_str().as_bytes());
+        }
+        let part = Expectation {
+            job: two_job,
+            output_len: None,
+            range: ByteRange::new(first, last).ok().map(RangeRequest::Closed),
+            tree_hash: None,
+        };
+        match (Verifier::new(part), hb.finish()) {
+            (Ok(mut v), Ok(h)) => {
+                c.check(v.on_head(&h).is_ok());
+                c.check(feed(&mut v, b'a', MIB));
+                match v.finish_part() {
+                    Ok(piece) => c.check(assembly.push(&piece).is_ok()),
+                    Err(_) => c.check(false),
+                }
+            }
+            _ => c.check(false),
+        }
+    }
+    c.check(assembly.bytes() == 2 * mib && !assembly.every_header_matched());
+    let whole_verdict = assembly.verdict();
+    match whole_verdict {
+        Ok(v) => {
+            c.check(v.tree_hash == streamed && v.level == Level::ExpectedHash);
+            c.check((v.parts, v.header_matched, v.header_missing) == (2, 1, 1));
+            c.check(v.matched().count() == 1 && !v.every_header_matched());
+            out.clear();
+            let _ = write!(out, "{v:?}");
+            black_box(out.as_bytes());
+        }
+        Err(_) => c.check(false),
+    }
+    // From records (a journal re-hashed from disk): no expected hash, so the
+    // missing header fails; a wrong expected hash fails naming its source.
+    let mut recorded = Assembly::new(None);
+    c.check(
+        recorded
+            .push_recorded(LEAF_SIZE, one_mib, HeaderHash::Matched(one_mib))
+            .is_ok(),
+    );
+    c.check(
+        recorded
+            .push_recorded(LEAF_SIZE, one_mib, HeaderHash::MissingButExpected)
+            .is_ok(),
+    );
+    c.check(recorded.verdict() == Err(Error::TreeHashHeaderMissing));
+    c.check(
+        recorded
+            .expect(ExpectedHash {
+                source: HashSource::Inventory,
+                digest: hello_hash,
+            })
+            .is_ok(),
+    );
+    c.check(matches!(
+        recorded.verdict(),
+        Err(Error::TreeHashMismatch {
+            source: HashSource::Inventory,
+            ..
+        })
+    ));
+    c.check(recorded.expected().count() == 1 && MAX_EXPECTED >= 4);
+    c.check(recorded.push_recorded(0, one_mib, HeaderHash::NotSent) == Err(Error::EmptySubtree));
+    out.clear();
+    let _ = write!(
+        out,
+        "{recorded:?} {}",
+        HashSource::FirstResponseHeader.describe()
+    );
+    black_box(out.as_bytes());
+
+    // --- protocol facts ------------------------------------------------------------------
+    c.check(glacier_verify_core::MIB == LEAF_SIZE);
+    c.check(black_box(GLACIER_VERSION) == "2012-06-01" && black_box(SIGNING_SERVICE) == "glacier");
+    c.check(black_box(MAX_DESCRIPTION_LEN) == 1024);
+
     // --- defmt: every `Format` impl gets used ---------------------------------------------
     #[cfg(feature = "defmt")]
     {
@@ -447,6 +552,7 @@ extern "C" fn proof_main() -> ! {
         defmt::println!("{}", parse_head(raw));
         defmt::println!("{}", ServiceError::parse(400, body));
         defmt::println!("{}", HeaderField::ContentRange);
+        defmt::println!("{}", whole_verdict);
     }
 
     black_box(&out);
