@@ -188,7 +188,9 @@ impl Assembly {
                 assembled: bytes,
             });
         }
-        if let Some((digest, held)) = self.pending.take() {
+        // The held piece goes into the composer only if it fits there; on
+        // a refusal the assembly is as it was before this call.
+        if let Some((digest, held)) = self.pending {
             self.composer.push_subtree(digest, held)?;
         }
         self.pending = Some((tree_hash, len));

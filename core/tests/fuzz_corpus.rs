@@ -40,3 +40,8 @@ fn tree_hash_seeds() {
 fn verifier_seeds() {
     replay("verifier", checks::verifier);
 }
+
+#[test]
+fn assembly_seeds() {
+    replay("assembly", checks::assembly);
+}

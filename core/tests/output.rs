@@ -281,6 +281,27 @@ fn length_and_shape_are_checked() {
 }
 
 #[test]
+fn a_refused_piece_leaves_the_assembly_as_it_was() {
+    let data = pseudo_random((8 * MIB64) as usize, 7);
+    let h = |a: u64, b: u64| tree_hash(&data[(a * MIB64) as usize..(b * MIB64) as usize]);
+    let mut a = Assembly::new(None);
+    a.push_recorded(4 * MIB64, h(0, 4), HeaderHash::NotSent)
+        .unwrap();
+    a.push_recorded(3 * MIB64, h(4, 7), HeaderHash::NotSent)
+        .unwrap();
+    // The held 3 MiB piece can only be the last one.
+    assert_eq!(
+        a.push_recorded(MIB64, h(7, 8), HeaderHash::NotSent),
+        Err(Error::SubtreeNotPowerOfTwo)
+    );
+    assert_eq!(a.bytes(), 7 * MIB64);
+    // What was pushed before still concludes, to its true tree hash.
+    let v = a.verdict().unwrap();
+    assert_eq!(v.tree_hash, tree_hash(&data[..(7 * MIB64) as usize]));
+    assert_eq!(v.parts, 2);
+}
+
+#[test]
 fn an_empty_output_has_the_empty_tree_hash() {
     let mut a = Assembly::new(Some(0));
     let v = a.verdict().unwrap();
