@@ -242,8 +242,15 @@ fn parse_content_length(value: &[u8]) -> Result<u64, Error> {
     result.ok_or(Error::InvalidContentLength)
 }
 
-/// RFC 9110 `tchar`.
-fn is_tchar(c: u8) -> bool {
+/// RFC 9110 §5.6.2 `tchar`: the characters of a token (a method, a
+/// header name).
+///
+/// ```
+/// use glacier_verify_core::is_tchar;
+/// assert!(b"x-amz-date".iter().all(|&b| is_tchar(b)));
+/// assert!(!is_tchar(b' ') && !is_tchar(b':'));
+/// ```
+pub fn is_tchar(c: u8) -> bool {
     c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c)
 }
 

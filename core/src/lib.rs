@@ -90,7 +90,7 @@ mod verify;
 pub use error::Error;
 pub use head::{
     HeadBuilder, HeaderField, MAX_ARCHIVE_DESCRIPTION_LEN, MAX_HEAD_LEN, MAX_LINE_LEN, Parsed,
-    ResponseHead, parse_head,
+    ResponseHead, is_tchar, parse_head,
 };
 pub use output::{Assembly, ExpectedHash, MAX_EXPECTED, OutputVerdict};
 pub use protocol::{GLACIER_VERSION, MAX_ARCHIVE_SIZE, MAX_DESCRIPTION_LEN, MIB, SIGNING_SERVICE};

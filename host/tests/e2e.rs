@@ -1,7 +1,7 @@
-//! End-to-end suite (issue 5): the built `glacier-verify` binary, run as a
+//! End-to-end suite: the built `glacier-verify` binary, run as a
 //! child process, against the in-process loopback Glacier endpoint with
 //! SigV4 checked on every request — one case per fault of the endpoint's
-//! catalogue (SPEC §1–§3, §9).
+//! catalogue (docs/protocol.md §1–§3, §9).
 //!
 //! Every case asserts the exit code, the report's verdict and level, the
 //! bytes at OUTFILE when it must exist (compared with the endpoint's
@@ -582,7 +582,7 @@ fn missing_hash_header_on_every_part_is_verified_by_composition() {
 
 #[test]
 fn missing_hash_header_without_describe_job_is_size_only_and_says_so() {
-    // Without DescribeJob the tool cannot know SPEC §2.3 promised a header:
+    // Without DescribeJob the tool cannot know docs/protocol.md §2.3 promised a header:
     // the honest verdict is "sizes only", never a hash that was not compared.
     let h = Harness::new("missing-hash-nodj");
     let len = 2 * MIB + 2;
@@ -623,7 +623,7 @@ fn missing_hash_header_without_describe_job_is_size_only_and_says_so() {
 #[test]
 fn missing_hash_header_on_an_aligned_user_range_fails() {
     // DescribeJob's hash covers the whole output, not the range: with the
-    // header missing where SPEC §2.3 promises it nothing can check the bytes.
+    // header missing where docs/protocol.md §2.3 promises it nothing can check the bytes.
     let h = Harness::new("missing-hash-range");
     h.job(
         ArchiveJob::new(VAULT, "job", Payload::pattern(4 * MIB, 25))
@@ -795,7 +795,7 @@ fn non_json_gateway_errors_are_retried_by_status() {
     assert_file_is(&out, &payload.to_vec());
     assert_eq!(h.log("job").len(), 3);
 
-    // A non-JSON 404 (moto's, SPEC §11) is final.
+    // A non-JSON 404 (moto's, docs/protocol.md §11) is final.
     h.ep.set_faults(
         "job",
         vec![FaultRule::always(Fault::RawResponse {
@@ -890,7 +890,7 @@ fn wrong_signature_is_refused_without_retry() {
 fn non_aligned_retrieval_range_is_verified_size_only() {
     let h = Harness::new("retrieval-range");
     let archive = Payload::pattern(5 * MIB + 10, 35);
-    // [1 MiB, 3 MiB): megabyte aligned, not tree-hash aligned (SPEC §4.3).
+    // [1 MiB, 3 MiB): megabyte aligned, not tree-hash aligned (docs/protocol.md §4.3).
     h.job(ArchiveJob::new(VAULT, "job", archive.clone()).with_retrieval_range(MIB, 3 * MIB - 1));
     let want = archive.range_to_vec(MIB, 3 * MIB);
     for (name, extra) in [
@@ -1321,7 +1321,7 @@ fn tree_hash_command_matches_the_core_and_checks_sums() {
             format!("{}  {}", tree_hash(data), h.path(name).display())
         );
     }
-    // SPEC §7: 'a' * (4 MiB + 20).
+    // docs/protocol.md §7: 'a' * (4 MiB + 20).
     assert!(
         lines[4].starts_with("12f3cbd6101b981cde074039f6f728071da8879d6f632de8afc7cdf00661b08f")
     );

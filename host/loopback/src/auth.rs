@@ -12,7 +12,7 @@ use crate::sigv4_check::{VerifyParams, verify};
 /// Everything is kept as it came over the wire (raw path with its percent
 /// escapes, raw query, header names in their original case, values with
 /// surrounding whitespace trimmed as HTTP requires), which is what a SigV4
-/// canonical request is built from (SPEC §1).
+/// canonical request is built from (docs/protocol.md §1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
     pub(crate) method: String,
@@ -87,7 +87,7 @@ impl Request {
 }
 
 /// Why a request was refused; the endpoint answers with `status` and a
-/// SPEC §3 JSON error `{"code","message","type":"Client"}`.
+/// docs/protocol.md §3 JSON error `{"code","message","type":"Client"}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthFailure {
     /// HTTP status: 403 for a bad signature, 400 for a missing one.

@@ -1,9 +1,9 @@
 //! Fault injection: what goes wrong ([`Fault`]) and on which requests of a
 //! job ([`Attempts`]), paired in a [`FaultRule`].
 //!
-//! Faults are the failure modes of SPEC §1–§3 and §8 (corrupt and
+//! Faults are the failure modes of docs/protocol.md §1–§3 and §8 (corrupt and
 //! truncated bodies, lying headers, ignored ranges, retryable errors, slow
-//! and reset connections) and the moto deviations of SPEC §11.
+//! and reset connections) and the moto deviations of docs/protocol.md §11.
 
 use std::time::Duration;
 
@@ -39,7 +39,7 @@ pub enum MalformedHash {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fault {
     // ---- GetJobOutput: whole-response errors -------------------------------
-    /// A JSON error `{"code","message","type"}` (SPEC §3) with this status;
+    /// A JSON error `{"code","message","type"}` (docs/protocol.md §3) with this status;
     /// `type` is `Server` for 5xx, else `Client`. See the constructors
     /// [`Fault::service_unavailable`], [`Fault::throttling`], ….
     Status {
@@ -51,7 +51,7 @@ pub enum Fault {
         message: String,
     },
     /// A response with any status, content type and body (e.g. moto's HTML
-    /// 500 page or its plain-text 404, SPEC §11).
+    /// 500 page or its plain-text 404, docs/protocol.md §11).
     RawResponse {
         /// HTTP status.
         status: u16,
@@ -61,13 +61,13 @@ pub enum Fault {
         body: String,
     },
     /// 400 InvalidParameterValueException "The job is not currently
-    /// available for download: `<id>`" (SPEC §1), as for a job that is not
+    /// available for download: `<id>`" (docs/protocol.md §1), as for a job that is not
     /// completed.
     NotReady,
 
     // ---- GetJobOutput: head faults -----------------------------------------
     /// Serve the whole output with 200 whatever the `Range` asked, like
-    /// moto (SPEC §11) or a malformed range (SPEC §1).
+    /// moto (docs/protocol.md §11) or a malformed range (docs/protocol.md §1).
     IgnoreRange,
     /// On a 206, a `Content-Range` whose first/last are shifted by these
     /// amounts (total unchanged); the body is still the requested range.
@@ -77,18 +77,18 @@ pub enum Fault {
         /// Added to the last byte.
         last_delta: i64,
     },
-    /// No `x-amz-sha256-tree-hash` even where SPEC §2.3 requires one.
+    /// No `x-amz-sha256-tree-hash` even where docs/protocol.md §2.3 requires one.
     MissingHashHeader,
     /// `x-amz-sha256-tree-hash` present (even where none is expected) with
     /// valid hex that is not the body's tree hash.
     WrongHashHeader,
     /// `x-amz-sha256-tree-hash` present with a value that is not 64 hex digits.
     MalformedHashHeader(MalformedHash),
-    /// The correct hash in upper case — valid (SPEC §4.1: compare
+    /// The correct hash in upper case — valid (docs/protocol.md §4.1: compare
     /// case-insensitively), for checking a client accepts it.
     UppercaseHashHeader,
-    /// The correct hash of the body sent even where SPEC §2.3 says there
-    /// is none (a non-aligned range, an inventory; SPEC §2.3(c)).
+    /// The correct hash of the body sent even where docs/protocol.md §2.3 says there
+    /// is none (a non-aligned range, an inventory; docs/protocol.md §2.3(c)).
     UnexpectedHashHeader,
     /// Two `x-amz-sha256-tree-hash` headers: the correct one, then a wrong one.
     DuplicateHashHeader,
@@ -139,7 +139,7 @@ pub enum Fault {
     },
 
     // ---- DescribeJob -------------------------------------------------------
-    /// DescribeJob answers with this JSON error instead (SPEC §3).
+    /// DescribeJob answers with this JSON error instead (docs/protocol.md §3).
     DescribeStatus {
         /// HTTP status.
         status: u16,
@@ -178,7 +178,7 @@ pub enum Fault {
 }
 
 impl Fault {
-    /// 500 ServiceUnavailableException (SPEC §3; retryable).
+    /// 500 ServiceUnavailableException (docs/protocol.md §3; retryable).
     pub fn service_unavailable() -> Self {
         Fault::Status {
             status: 500,
@@ -196,7 +196,7 @@ impl Fault {
         }
     }
 
-    /// 400 ThrottlingException (SPEC §3; retryable although 400).
+    /// 400 ThrottlingException (docs/protocol.md §3; retryable although 400).
     pub fn throttling() -> Self {
         Fault::Status {
             status: 400,
@@ -205,7 +205,7 @@ impl Fault {
         }
     }
 
-    /// 408 RequestTimeoutException (SPEC §3; retryable).
+    /// 408 RequestTimeoutException (docs/protocol.md §3; retryable).
     pub fn request_timeout() -> Self {
         Fault::Status {
             status: 408,

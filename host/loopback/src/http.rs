@@ -210,7 +210,7 @@ fn split_time(t: SystemTime) -> (u64, u64, u32) {
 }
 
 /// ISO-8601 UTC with milliseconds, as DescribeJob writes dates
-/// (`2012-03-20T17:03:43.221Z`, SPEC §5.1).
+/// (`2012-03-20T17:03:43.221Z`, docs/protocol.md §5.1).
 pub fn iso8601(t: SystemTime) -> String {
     let (days, sod, ms) = split_time(t);
     let (y, mo, d) = civil_from_days(days);

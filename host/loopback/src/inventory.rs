@@ -1,4 +1,4 @@
-//! Vault inventory bodies in the two formats of SPEC §5.3: JSON (the
+//! Vault inventory bodies in the two formats of docs/protocol.md §5.3: JSON (the
 //! default, `application/json`) and Glacier's non-RFC-4180 CSV
 //! (`text/csv`: a header row, fields holding a comma or a double quote
 //! enclosed in double quotes, inner double quotes escaped with a backslash,
@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use serde_json::json;
 
-/// Inventory output format (InitiateJob `Format`, SPEC §5.2).
+/// Inventory output format (InitiateJob `Format`, docs/protocol.md §5.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum InventoryFormat {
     /// `application/json` (Glacier's default).
@@ -27,7 +27,7 @@ impl InventoryFormat {
         }
     }
 
-    /// The `Content-Type` of the output (SPEC §2.2).
+    /// The `Content-Type` of the output (docs/protocol.md §2.2).
     pub fn content_type(self) -> &'static str {
         match self {
             InventoryFormat::Json => "application/json",
@@ -36,7 +36,7 @@ impl InventoryFormat {
     }
 }
 
-/// One archive in an inventory (SPEC §5.3 `ArchiveList` entry).
+/// One archive in an inventory (docs/protocol.md §5.3 `ArchiveList` entry).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InventoryEntry {
     /// `ArchiveId`.
@@ -48,7 +48,7 @@ pub struct InventoryEntry {
     /// `Size` in bytes.
     pub size: u64,
     /// `SHA256TreeHash`, lowercase hex (any text: a test may put moto's
-    /// plain SHA-256 here, SPEC §11).
+    /// plain SHA-256 here, docs/protocol.md §11).
     pub tree_hash: String,
 }
 
@@ -91,7 +91,7 @@ pub fn inventory_csv(entries: &[InventoryEntry]) -> String {
     out
 }
 
-/// One CSV field the way Glacier writes it (SPEC §5.3): enclosed in double
+/// One CSV field the way Glacier writes it (docs/protocol.md §5.3): enclosed in double
 /// quotes when it contains a comma or a double quote, each inner double
 /// quote preceded by a backslash, backslashes left alone.
 ///

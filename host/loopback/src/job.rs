@@ -35,14 +35,14 @@ pub struct ArchiveJob {
     /// The whole archive.
     pub archive: Payload,
     /// The archive description: `x-amz-archive-description` on GetJobOutput
-    /// (SPEC §2.2) and `ArchiveDescription` in inventories.
+    /// (docs/protocol.md §2.2) and `ArchiveDescription` in inventories.
     pub description: Option<String>,
     /// InitiateJob's `RetrievalByteRange`, inclusive and absolute in the
     /// archive; `None` retrieves the whole archive. Not required to be
     /// megabyte aligned (real Glacier would refuse that at InitiateJob).
     pub retrieval_range: Option<(u64, u64)>,
     /// `false`: DescribeJob says InProgress and GetJobOutput answers 400
-    /// "not currently available" (SPEC §1).
+    /// "not currently available" (docs/protocol.md §1).
     pub completed: bool,
     /// DescribeJob `Tier`.
     pub tier: String,
@@ -131,7 +131,7 @@ pub struct InventoryJob {
     pub vault: String,
     /// The job ID in the URL.
     pub job_id: String,
-    /// JSON or CSV (SPEC §5.3).
+    /// JSON or CSV (docs/protocol.md §5.3).
     pub format: InventoryFormat,
     /// The body.
     pub contents: InventoryContents,

@@ -8,7 +8,7 @@
 //! can lie: announce a `Content-Length` it does not send, reset a connection
 //! mid-body, ignore a `Range`.
 //!
-//! ## What it follows from SPEC.md
+//! ## What it follows from docs/protocol.md
 //! - **Requests (§1).** `GET /{accountId}/vaults/{vault}/jobs/{jobId}`
 //!   (DescribeJob) and `…/output` (GetJobOutput). `accountId` is `-` or the
 //!   configured 12-digit ID (another → 403 AccessDeniedException).

@@ -1,7 +1,7 @@
 //! Archive contents: bytes in memory, or a deterministic pattern computed
 //! from the offset so multi-GiB archives take no memory; and their tree
-//! hashes (SPEC §4.1), computed once per payload from cached 1 MiB leaf
-//! digests so any tree-hash-aligned range (SPEC §4.3) costs a fold of
+//! hashes (docs/protocol.md §4.1), computed once per payload from cached 1 MiB leaf
+//! digests so any tree-hash-aligned range (docs/protocol.md §4.3) costs a fold of
 //! leaf digests, not a re-read.
 
 use std::sync::Arc;
@@ -102,7 +102,7 @@ impl Payload {
 
     /// SHA-256 of every 1 MiB leaf (the last one may be shorter), computed
     /// on all cores. An empty payload has the one leaf SHA-256("") so that
-    /// [`fold_leaves`] gives the empty input's tree hash (SPEC §4.1).
+    /// [`fold_leaves`] gives the empty input's tree hash (docs/protocol.md §4.1).
     pub fn leaf_hashes(&self) -> Vec<Digest> {
         let len = self.len();
         if len == 0 {
@@ -129,7 +129,7 @@ impl Payload {
         out
     }
 
-    /// The tree hash of the whole payload (SPEC §4.1).
+    /// The tree hash of the whole payload (docs/protocol.md §4.1).
     pub fn tree_hash(&self) -> Digest {
         fold_leaves(&self.leaf_hashes())
     }
@@ -158,7 +158,7 @@ impl Payload {
 }
 
 /// The tree hash from leaf digests, in order: pair neighbours level by
-/// level, an odd last node promoted unchanged (SPEC §4.1). No leaves is the
+/// level, an odd last node promoted unchanged (docs/protocol.md §4.1). No leaves is the
 /// empty input, SHA-256("").
 pub fn fold_leaves(leaves: &[Digest]) -> Digest {
     if leaves.is_empty() {
@@ -340,7 +340,7 @@ mod tests {
 
     #[test]
     fn spec_vector_a_times_4mib_plus_20() {
-        // SPEC §7: b'a' * (4194304 + 20).
+        // docs/protocol.md §7: b'a' * (4194304 + 20).
         let p = Payload::bytes(vec![b'a'; 4_194_304 + 20]);
         assert_eq!(
             p.tree_hash().to_string(),

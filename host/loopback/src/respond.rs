@@ -1,5 +1,5 @@
-//! Routing and answering: the Glacier operations (DescribeJob SPEC §5.1,
-//! GetJobOutput SPEC §1–§2), SPEC §3 error bodies, and the streaming
+//! Routing and answering: the Glacier operations (DescribeJob docs/protocol.md §5.1,
+//! GetJobOutput docs/protocol.md §1–§2), docs/protocol.md §3 error bodies, and the streaming
 //! response writer.
 
 use std::sync::Arc;
@@ -23,7 +23,7 @@ mod send;
 use output::OutputPlan;
 pub(crate) use send::{After, Sent, send};
 
-/// The API version every request must carry (SPEC §1).
+/// The API version every request must carry (docs/protocol.md §1).
 pub const GLACIER_VERSION: &str = "2012-06-01";
 
 /// What the request log records about routing.
@@ -73,14 +73,14 @@ pub(crate) enum Reply {
     Output(Box<OutputPlan>),
 }
 
-/// The SPEC §3 error body.
+/// The docs/protocol.md §3 error body.
 pub(crate) fn error_body(status: u16, code: &str, message: &str) -> String {
     let kind = if status >= 500 { "Server" } else { "Client" };
     json!({ "code": code, "message": message, "type": kind }).to_string()
 }
 
 impl Reply {
-    /// A SPEC §3 JSON error.
+    /// A docs/protocol.md §3 JSON error.
     pub fn json_error(status: u16, code: &str, message: &str) -> Reply {
         Reply::Simple {
             status,

@@ -25,7 +25,7 @@ use crate::respond::{self, After, Reply};
 /// Body bytes per socket write.
 pub(crate) const CHUNK: usize = 256 * 1024;
 
-/// The account ID [`Config::default`] uses (the 12-digit example of SPEC §3).
+/// The account ID [`Config::default`] uses (the 12-digit example of docs/protocol.md §3).
 pub const DEFAULT_ACCOUNT_ID: &str = "012345678901";
 
 /// How an [`Endpoint`] is set up.
@@ -33,7 +33,7 @@ pub struct Config {
     /// Checks every request before routing ([`SigV4Auth`](crate::SigV4Auth)
     /// for SigV4; [`NoAuth`] by default).
     pub auth: Box<dyn RequestAuth>,
-    /// The account ID accepted in paths besides `-` (SPEC §1); any other
+    /// The account ID accepted in paths besides `-` (docs/protocol.md §1); any other
     /// is 403 AccessDeniedException.
     pub account_id: String,
     /// Region, used in `VaultARN`s.
@@ -103,7 +103,7 @@ pub enum EndpointError {
         /// Archive size.
         archive_size: u64,
     },
-    /// Archives cannot be empty (Glacier refuses them, SPEC §10.10).
+    /// Archives cannot be empty (Glacier refuses them, docs/protocol.md §10.10).
     EmptyArchive,
     /// No job with this ID.
     UnknownJob(String),

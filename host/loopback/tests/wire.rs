@@ -62,7 +62,7 @@ impl Resp {
         self.header("content-length").unwrap().parse().unwrap()
     }
 
-    /// Asserts a SPEC §3 error.
+    /// Asserts a docs/protocol.md §3 error.
     fn assert_error(&self, status: u16, code: &str, message: &str) {
         assert_eq!(self.status, status, "{self:?}");
         assert_eq!(self.header("content-type"), Some("application/json"));
@@ -239,7 +239,7 @@ fn describe_archive_job_reports_spec_fields() {
     let created = v["CreationDate"].as_str().unwrap();
     assert!(created.len() == 24 && created.ends_with('Z'), "{created}");
     assert!(v["CompletionDate"].is_string());
-    // The account may be `-` (SPEC §1).
+    // The account may be `-` (docs/protocol.md §1).
     let r = get(&ep, "/-/vaults/examplevault/jobs/job-a", &[]);
     assert_eq!(r.status, 200);
 }
@@ -434,7 +434,7 @@ fn ranged_retrieval_job_output() {
     let payload = Payload::pattern(size, 4);
     let bytes = payload.to_vec();
     let ep = start();
-    // Not tree-hash aligned: no hashes anywhere (SPEC §2.3(d)).
+    // Not tree-hash aligned: no hashes anywhere (docs/protocol.md §2.3(d)).
     ep.add_archive_job(
         ArchiveJob::new(VAULT, "odd", payload.clone()).with_retrieval_range(MIB, 3 * MIB - 1),
     )
@@ -456,7 +456,7 @@ fn ranged_retrieval_job_output() {
     );
     assert_eq!(r.body, &bytes[MIB as usize..2 * MIB as usize]);
     assert_eq!(r.header("x-amz-sha256-tree-hash"), None);
-    // Ranges are relative to the retrieved data (SPEC §1).
+    // Ranges are relative to the retrieved data (docs/protocol.md §1).
     get(&ep, &odd, &[("Range", &range(2 * MIB, 3 * MIB))]).assert_error(
         400,
         "InvalidParameterValueException",

@@ -43,16 +43,9 @@ pub fn percent_decode(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// RFC 9110 `tchar`: the bytes of a token (methods, header names).
-///
-/// ```
-/// use glacier_verify_sigv4::is_tchar;
-/// assert!(b"x-amz-date".iter().all(|&b| is_tchar(b)));
-/// assert!(!is_tchar(b' ') && !is_tchar(b':') && !is_tchar(b'('));
-/// ```
-pub fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
+/// RFC 9110 `tchar`, the characters of a token (method, header name): the
+/// core's definition, one for every crate.
+pub use glacier_verify_core::is_tchar;
 
 /// RFC 3986 `unreserved`.
 pub(crate) fn is_unreserved(b: u8) -> bool {

@@ -2,7 +2,7 @@
 //!
 //! AWS Signature Version 4 (`AWS4-HMAC-SHA256`), signature in the `Authorization` header.
 //!
-//! S3 Glacier accepts only SigV4 (SPEC §1, [DG-REQH]). This crate signs a request
+//! S3 Glacier accepts only SigV4 (docs/protocol.md §1, [DG-REQH]). This crate signs a request
 //! ([`sign`]) and exposes the steps of the published algorithm on their own
 //! ([`canonical_request`], [`string_to_sign`], [`derive_signing_key`], [`signature`]) so a
 //! server can check a received request with exactly the same canonicalization:

@@ -15,7 +15,7 @@ pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// The last component of every credential scope.
 pub const SCOPE_TERMINATOR: &str = "aws4_request";
 
-/// SHA-256 of the empty string: the payload hash of every GET (SPEC §1).
+/// SHA-256 of the empty string: the payload hash of every GET (docs/protocol.md §1).
 pub const EMPTY_PAYLOAD_SHA256: &str =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 

@@ -31,7 +31,7 @@ impl ArchiveHashes {
     fn of(payload: &Payload, leaves: &LeafCell, retrieval: ByteRange) -> Self {
         let size = payload.len();
         let leaves = leaves.get_or_init(|| payload.leaf_hashes().into());
-        // SPEC §5.1: null for a range that is not tree-hash aligned.
+        // docs/protocol.md §5.1: null for a range that is not tree-hash aligned.
         let range = is_tree_hash_aligned(retrieval, size)
             .then(|| range_tree_hash(payload, leaves, retrieval.first(), retrieval.end()));
         ArchiveHashes {
@@ -43,7 +43,7 @@ impl ArchiveHashes {
     }
 }
 
-/// DescribeJob (SPEC §5.1).
+/// DescribeJob (docs/protocol.md §5.1).
 pub(super) fn describe_job(shared: &Shared, job: &Arc<Job>, info: &mut RouteInfo) -> Reply {
     let begun = job.begin(None);
     info.attempt = begun.attempt;

@@ -90,10 +90,10 @@ pub(crate) struct OutputPlan {
     pub body: BodyPlan,
 }
 
-/// GetJobOutput (SPEC §1, §2).
+/// GetJobOutput (docs/protocol.md §1, §2).
 pub(super) fn get_job_output(req: &Request, job: &Arc<Job>, info: &mut RouteInfo) -> Reply {
     let range_header = req.header("range");
-    // SPEC §1: a malformed Range is silently ignored (whole output, 200).
+    // docs/protocol.md §1: a malformed Range is silently ignored (whole output, 200).
     let range = range_header.and_then(|v| RangeRequest::parse(v.as_bytes()).ok());
     let begun = job.begin(Some(range.map_or(0, |r| r.first())));
     info.attempt = begun.attempt;
@@ -154,7 +154,7 @@ fn serve(range: Option<RangeRequest>, total: u64) -> Option<Served> {
     if r.first() >= total {
         return None;
     }
-    // SPEC §10.6: an end past the output is clamped.
+    // docs/protocol.md §10.6: an end past the output is clamped.
     let last = match r {
         RangeRequest::Closed(b) => b.last().min(total - 1),
         RangeRequest::From(_) => total - 1,

@@ -50,7 +50,7 @@ pub enum VerifyError {
 }
 
 impl VerifyError {
-    /// The Glacier error code to answer with (SPEC §3 table; codes for malformed
+    /// The Glacier error code to answer with (docs/protocol.md §3 table; codes for malformed
     /// signatures follow AWS's common errors).
     pub fn error_code(&self) -> &'static str {
         match self {
@@ -75,7 +75,7 @@ impl VerifyError {
     }
 
     /// The HTTP status to answer with: 403 for signature failures, 400 otherwise
-    /// (SPEC §3 table).
+    /// (docs/protocol.md §3 table).
     pub fn http_status(&self) -> u16 {
         match self.error_code() {
             "InvalidSignatureException" => 403,
