@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use glacier_verify_core::{Digest, RangeRequest};
+use glacier_verify_core::{Digest, MIB, RangeRequest};
 
 use crate::client::{Client, ClientConfig, JobLocation};
 use crate::download::{self, Download, Log, OutputPaths, Plan, Request, RetryPolicy};
@@ -209,7 +209,7 @@ fn parse_part_size(s: &str) -> Result<u64, String> {
     let mult: u64 = match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kib" => 1 << 10,
-        "m" | "mib" => 1 << 20,
+        "m" | "mib" => MIB,
         "g" | "gib" => 1 << 30,
         "t" | "tib" => 1 << 40,
         _ => return Err(format!("unknown unit in {s:?} (use MiB or GiB)")),
@@ -217,7 +217,7 @@ fn parse_part_size(s: &str) -> Result<u64, String> {
     let bytes = n
         .checked_mul(mult)
         .ok_or_else(|| format!("size too large: {s:?}"))?;
-    if bytes < (1 << 20) || !bytes.is_multiple_of(1 << 20) || !(bytes >> 20).is_power_of_two() {
+    if bytes < MIB || !bytes.is_multiple_of(MIB) || !(bytes / MIB).is_power_of_two() {
         return Err(format!(
             "{s:?} is not a power-of-two number of MiB: per-part tree hashes compose only for such parts"
         ));

@@ -23,8 +23,8 @@ mod send;
 use output::OutputPlan;
 pub(crate) use send::{After, Sent, send};
 
-/// The API version every request must carry (docs/protocol.md §1).
-pub const GLACIER_VERSION: &str = "2012-06-01";
+/// The API version every request must carry: the core's.
+pub use glacier_verify_core::GLACIER_VERSION;
 
 /// What the request log records about routing.
 pub(crate) struct RouteInfo {
