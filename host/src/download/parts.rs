@@ -376,3 +376,6 @@ fn outcome(
         parts: Some(info),
     }
 }
+
+#[cfg(test)]
+mod tests;
