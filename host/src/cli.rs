@@ -21,7 +21,7 @@ Exit codes:
   0  verified (or, for commands that verify nothing, success)
   1  verification failed: sizes, ranges or tree hash do not match
   2  usage or configuration error: arguments, credentials, region, endpoint, TLS
-  3  Glacier returned an error, or the job is not complete or failed
+  3  Glacier returned an error or an answer no Glacier sends, or the job is not complete or failed
   4  network failure that retries did not overcome
   5  local I/O error (disk full, permissions, a link where OUTFILE's files go)
   6  another run is writing the same OUTFILE (it holds OUTFILE.part.lock)

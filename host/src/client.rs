@@ -108,12 +108,33 @@ impl RequestFailure {
                 error: HostError::Tls { request, source },
                 class: RetryClass::Fatal,
             }
+        } else if let Some(class) = protocol_class(&source) {
+            RequestFailure {
+                error: HostError::Protocol { request, source },
+                class,
+            }
         } else {
             RequestFailure {
                 error: HostError::Http { request, source },
                 class: RetryClass::Transient,
             }
         }
+    }
+}
+
+/// Whether a failure is a response no Glacier sends, and if so whether a
+/// new request can help.
+fn protocol_class(e: &ureq::Error) -> Option<RetryClass> {
+    match e {
+        // A head over the limit is what this server sends; asking again
+        // brings the same.
+        ureq::Error::LargeResponseHeader(..) => Some(RetryClass::Fatal),
+        // A head that does not parse (two Content-Length values, a line
+        // without a colon, a status line that is none) can be a connection
+        // gone wrong on the way — a proxy, a reused socket: one more
+        // request on a new connection may help, so retried like a cut.
+        ureq::Error::Protocol(_) => Some(RetryClass::Transient),
+        _ => None,
     }
 }
 

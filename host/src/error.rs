@@ -107,6 +107,14 @@ pub enum HostError {
         /// What ureq said.
         source: ureq::Error,
     },
+    /// A response no Glacier sends: a head that does not parse, or that is
+    /// larger than any response head (after the retries that could help).
+    Protocol {
+        /// The request.
+        request: String,
+        /// What ureq said.
+        source: ureq::Error,
+    },
     /// A response body stopped before its end, after all retries.
     BodyCut {
         /// Which body, and after how many bytes.
@@ -149,7 +157,7 @@ impl HostError {
     pub fn exit_code(&self) -> i32 {
         match self {
             HostError::Usage(_) | HostError::Config(_) | HostError::Tls { .. } => exit::USAGE,
-            HostError::Service(_) | HostError::Job(_) => exit::SERVICE,
+            HostError::Service(_) | HostError::Job(_) | HostError::Protocol { .. } => exit::SERVICE,
             HostError::Http { .. } | HostError::BodyCut { .. } => exit::NETWORK,
             HostError::Verification { .. } | HostError::Internal(_) => exit::VERIFICATION_FAILED,
             HostError::Io { .. } => exit::IO,
@@ -167,6 +175,7 @@ impl HostError {
             HostError::Job(_) => "job",
             HostError::Http { .. } | HostError::BodyCut { .. } => "network",
             HostError::Tls { .. } => "tls",
+            HostError::Protocol { .. } => "protocol",
             HostError::Verification { .. } => "verification",
             HostError::Io { .. } => "io",
             HostError::Internal(_) => "internal",
@@ -219,6 +228,10 @@ impl fmt::Display for HostError {
                 f,
                 "TLS with the server failed: {request}: {source} (a certificate or TLS configuration problem; not retried)"
             ),
+            HostError::Protocol { request, source } => write!(
+                f,
+                "protocol error: {request}: the response is not one Glacier sends: {source}"
+            ),
             HostError::BodyCut { what, source } => {
                 write!(f, "network failure: {what}: {source}")
             }
@@ -248,7 +261,9 @@ impl std::error::Error for HostError {
         match self {
             HostError::Config(e) => Some(e),
             HostError::Job(e) => Some(e),
-            HostError::Http { source, .. } | HostError::Tls { source, .. } => Some(source),
+            HostError::Http { source, .. }
+            | HostError::Tls { source, .. }
+            | HostError::Protocol { source, .. } => Some(source),
             HostError::BodyCut { source, .. } | HostError::Io { source, .. } => Some(source),
             HostError::Verification { source, .. } => Some(source),
             HostError::Usage(_)

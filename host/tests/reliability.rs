@@ -325,6 +325,28 @@ fn an_oversized_describe_job_is_refused_unretried_in_bounded_memory() {
 }
 
 #[test]
+fn heads_no_glacier_sends_are_protocol_errors() {
+    let h = Harness::new("bad-heads");
+    h.job(ArchiveJob::new(VAULT, "job", Payload::pattern(MIB, 12)));
+    for line in ["Content-Length: 5", "this line has no colon"] {
+        h.ep.set_faults(
+            "job",
+            vec![FaultRule::always(Fault::RawHeaderLine(line.into()))],
+        )
+        .unwrap();
+        h.ep.clear_log();
+        let out = h.path("out.bin");
+        let r = h.get("job", &out, &["--max-attempts", "2"]);
+        assert_eq!(r.code, 3, "{line}: {}", r.describe());
+        assert!(r.stderr.contains("protocol error"), "{}", r.describe());
+        assert_eq!(r.report()["verification"]["error"]["kind"], "protocol");
+        // A garbled head may be the connection's fault: retried once.
+        assert_eq!(h.log("job").len(), 2, "{line}");
+        assert_absent(&out);
+    }
+}
+
+#[test]
 fn interim_100_continue_before_every_response_is_harmless() {
     let h = Harness::new("interim");
     let payload = h.job(

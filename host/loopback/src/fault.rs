@@ -131,6 +131,9 @@ pub enum Fault {
         /// Pause after each write.
         delay: Duration,
     },
+    /// One more line in the head, sent verbatim (a header no Glacier sends:
+    /// a second, different `Content-Length`, a line without a colon).
+    RawHeaderLine(String),
     /// Send `after` body bytes, then abort the connection with a TCP reset
     /// (`SO_LINGER` 0): the client sees `ECONNRESET`, not an EOF.
     ResetMidBody {

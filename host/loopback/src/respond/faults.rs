@@ -67,6 +67,7 @@ pub(crate) struct FaultPlan<'a> {
     describe_oversized: Option<usize>,
     /// Send `100 Continue` before the response.
     pub interim: bool,
+    raw_lines: Vec<&'a str>,
 }
 
 impl<'a> FaultPlan<'a> {
@@ -145,6 +146,7 @@ impl<'a> FaultPlan<'a> {
             Fault::DescribeField { name, value } => self.describe_fields.push((name, value)),
             Fault::DescribeOversized { bytes } => self.describe_oversized = Some(*bytes),
             Fault::InterimContinue => self.interim = true,
+            Fault::RawHeaderLine(line) => self.raw_lines.push(line),
         }
     }
 
@@ -245,6 +247,7 @@ impl<'a> FaultPlan<'a> {
                 drip: self.drip,
                 stall: self.stall,
                 interim: self.interim,
+                raw_lines: self.raw_lines.iter().map(|l| (*l).to_owned()).collect(),
             },
         }
     }

@@ -78,6 +78,8 @@ pub(crate) struct BodyFaults {
     pub stall: Option<Duration>,
     /// An interim `100 Continue` before the head.
     pub interim: bool,
+    /// Extra head lines, verbatim.
+    pub raw_lines: Vec<String>,
 }
 
 /// A streamed GetJobOutput response.

@@ -104,6 +104,8 @@ fn send_output(
         body.announced,
         connection,
     );
+    #[cfg(feature = "faults")]
+    let head = with_raw_lines(head, &body.faults.raw_lines);
     let mut sent = Sent {
         status: plan.status,
         content_length: body.announced,
@@ -207,6 +209,21 @@ fn head_text(
     head.push_str(&format!("Content-Length: {content_length}\r\n"));
     if let Some(c) = connection {
         head.push_str(&format!("Connection: {c}\r\n"));
+    }
+    head.push_str("\r\n");
+    head
+}
+
+/// The head with `lines` inserted before its blank line.
+#[cfg(feature = "faults")]
+fn with_raw_lines(mut head: String, lines: &[String]) -> String {
+    if lines.is_empty() {
+        return head;
+    }
+    head.truncate(head.len().saturating_sub(2));
+    for l in lines {
+        head.push_str(l);
+        head.push_str("\r\n");
     }
     head.push_str("\r\n");
     head
