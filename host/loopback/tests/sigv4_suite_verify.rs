@@ -8,8 +8,11 @@
 //! wire form (raw spaces and UTF-8 percent-encoded, as an HTTP client would) and folded
 //! header lines unfolded with a single space (RFC 9112 §5.2).
 
+#[path = "../../sigv4/tests/suite/reader.rs"]
+mod reader;
+
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use glacier_verify_loopback::{VerifyError, VerifyParams, verify};
 use glacier_verify_sigv4::{AmzDate, Credentials, SignableRequest, SigningSettings, sha256_hex};
@@ -59,64 +62,22 @@ const NO_CONTEXT: &[(&str, &str, &str, &str, &str)] = &[
 ];
 
 fn suite_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../sigv4/tests/data/sigv4/v4")
+    reader::suite_dir(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn read(case: &str, file: &str) -> Option<String> {
-    fs::read_to_string(suite_dir().join(case).join(file))
-        .ok()
-        .map(|s| s.replace("\r\n", "\n"))
+    reader::read_in(&suite_dir(), case, file)
 }
 
-/// A signed request as written in the suite files.
-struct TextRequest {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-fn parse_request(text: &str) -> TextRequest {
-    let (head, body) = text.split_once("\n\n").unwrap_or((text, ""));
-    let mut lines = head.lines();
-    let request_line = lines.next().expect("request line");
-    let (method, rest) = request_line.split_once(' ').expect("method");
-    // The target may contain spaces; the version is optional (double-url-encode has none).
-    let target = match rest.rsplit_once(' ') {
-        Some((target, version)) if version.starts_with("HTTP/") => target,
-        _ => rest,
-    };
-    let mut headers: Vec<(String, String)> = Vec::new();
-    for line in lines {
-        if line.starts_with([' ', '\t']) {
-            let last = headers.last_mut().expect("continuation without a header");
-            last.1.push(' ');
-            last.1.push_str(line.trim());
-        } else {
-            let (name, value) = line.split_once(':').expect("header line");
-            headers.push((name.to_string(), value.trim().to_string()));
-        }
+/// A signed request as a server receives it: header values trimmed, the
+/// target in wire form.
+fn parse_request(text: &str) -> reader::TextRequest {
+    let mut r = reader::parse_request(text);
+    for h in &mut r.headers {
+        h.1 = h.1.trim().to_string();
     }
-    TextRequest {
-        method: method.to_string(),
-        target: wire_target(target),
-        headers,
-        body: body.as_bytes().to_vec(),
-    }
-}
-
-/// Percent-encodes the bytes that may not appear unencoded in a request target.
-fn wire_target(target: &str) -> String {
-    let mut out = String::new();
-    for &b in target.as_bytes() {
-        let allowed = b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%".contains(&b);
-        if allowed {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    r.target = reader::wire_target(&r.target);
+    r
 }
 
 /// Who signed a case, where, when, and with which path rule.

@@ -15,9 +15,13 @@
 //! Every case directory must appear in [`CASES`], so none is skipped silently. (The
 //! loopback endpoint's tests verify the suite's signed requests with its SigV4 checker.)
 
+#[path = "suite/reader.rs"]
+mod reader;
+use reader::{TextRequest, parse_request, wire_target};
+
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use glacier_verify_sigv4::{
     AmzDate, Credentials, SignableRequest, SigningParams, SigningSettings, sha256_hex, sign,
@@ -165,65 +169,11 @@ const CASES: &[(&str, Plan)] = &[
 ];
 
 fn suite_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sigv4/v4")
+    reader::suite_dir(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn read(case: &str, file: &str) -> Option<String> {
-    fs::read_to_string(suite_dir().join(case).join(file))
-        .ok()
-        .map(|s| s.replace("\r\n", "\n"))
-}
-
-/// An HTTP request as written in the suite files.
-struct TextRequest {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-fn parse_request(text: &str) -> TextRequest {
-    let (head, body) = text.split_once("\n\n").unwrap_or((text, ""));
-    let mut lines = head.lines();
-    let request_line = lines.next().expect("request line");
-    let (method, rest) = request_line.split_once(' ').expect("method");
-    // The target may contain spaces (get-space-unnormalized); the version is optional
-    // (double-url-encode's signed request has none).
-    let target = match rest.rsplit_once(' ') {
-        Some((target, version)) if version.starts_with("HTTP/") => target,
-        _ => rest,
-    };
-    let mut headers: Vec<(String, String)> = Vec::new();
-    for line in lines {
-        if line.starts_with([' ', '\t']) {
-            let last = headers.last_mut().expect("continuation without a header");
-            last.1.push(' ');
-            last.1.push_str(line.trim());
-        } else {
-            let (name, value) = line.split_once(':').expect("header line");
-            headers.push((name.to_string(), value.to_string()));
-        }
-    }
-    TextRequest {
-        method: method.to_string(),
-        target: target.to_string(),
-        headers,
-        body: body.as_bytes().to_vec(),
-    }
-}
-
-/// Percent-encodes the bytes that may not appear unencoded in a request target.
-fn wire_target(target: &str) -> String {
-    let mut out = String::new();
-    for &b in target.as_bytes() {
-        let allowed = b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%".contains(&b);
-        if allowed {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    reader::read_in(&suite_dir(), case, file)
 }
 
 /// The string value of `"key": "…"` in a flat JSON text (enough for context.json).
