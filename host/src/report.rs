@@ -16,8 +16,9 @@ use crate::error::HostError;
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
-    /// What one GetJobOutput of the same request answers: 206 to a
-    /// `--range`, 200 otherwise.
+    /// The status of the response that carried the whole output (a single
+    /// stream); otherwise what one GetJobOutput of the same request
+    /// answers: 206 to a `--range`, 200 without.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     /// `Content-Type` of the output.
@@ -162,11 +163,20 @@ impl Report {
             parts: o.parts.clone(),
             error: None,
         };
+        // The response that carried it all, when one did; else what one
+        // GetJobOutput of the same request answers.
+        let (status, content_range) = match &o.whole_response {
+            Some((status, cr)) => (*status, cr.clone()),
+            None => (
+                if plan.range.is_some() { 206 } else { 200 },
+                content_range(plan, o),
+            ),
+        };
         Report {
-            status: Some(if plan.range.is_some() { 206 } else { 200 }),
+            status: Some(status),
             content_type: o.fields.content_type.clone(),
             checksum: (v.level != Level::SizeOnly).then(|| v.tree_hash.to_string()),
-            content_range: content_range(plan, o),
+            content_range,
             accept_ranges: o.fields.accept_ranges.clone(),
             archive_description: o.fields.archive_description.clone(),
             verification,

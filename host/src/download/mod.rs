@@ -141,6 +141,10 @@ pub struct Outcome {
     pub output_len: Option<u64>,
     /// The output's response fields.
     pub fields: OutputFields,
+    /// Status and `Content-Range` of the one response that carried the
+    /// whole target, when one did (a single stream not resumed): what the
+    /// report shows instead of what such a response would have said.
+    pub whole_response: Option<(u16, Option<String>)>,
     /// Bytes an earlier run left verified on disk and this run re-hashed.
     pub resumed_bytes: u64,
     /// Things the user should know (missing headers, fallbacks, quirks).

@@ -371,6 +371,7 @@ fn outcome(
         verdict,
         output_len: d.plan.output_len,
         fields,
+        whole_response: None,
         resumed_bytes,
         warnings,
         parts: Some(info),

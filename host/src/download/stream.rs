@@ -58,6 +58,8 @@ struct Stream<'d, 'a> {
     /// Bytes an earlier run kept.
     resumed: u64,
     fields: Option<OutputFields>,
+    /// Status and `Content-Range` of the latest response.
+    last_head: (u16, Option<String>),
     warnings: Vec<String>,
     attempt: u32,
 }
@@ -108,6 +110,7 @@ impl<'d, 'a> Stream<'d, 'a> {
             first_header: None,
             resumed: 0,
             fields: None,
+            last_head: (0, None),
             warnings: opened.notes,
             attempt: 0,
         };
@@ -259,6 +262,7 @@ impl<'d, 'a> Stream<'d, 'a> {
         if self.fields.is_none() {
             self.fields = Some(OutputFields::of(head));
         }
+        self.last_head = (head.status, head.content_range.map(|c| c.to_string()));
         Ok(true)
     }
 
@@ -373,11 +377,13 @@ impl<'d, 'a> Stream<'d, 'a> {
                 verified.output_len
             ));
         }
+        let resumed = verified.hashed_len > verified.body_len;
         Ok(Some(Outcome {
             mode: Mode::SingleStream,
             verdict,
             output_len: Some(verified.output_len),
             fields: self.fields.clone().unwrap_or_default(),
+            whole_response: (!resumed).then(|| self.last_head.clone()),
             resumed_bytes: self.resumed,
             warnings,
             parts: None,
