@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use crate::error::{HostError, exit};
 
-/// The file is read through a buffer of this size.
-const READ_BUF_LEN: usize = 256 * 1024;
+// The file is read through the one buffer size of the crate.
+use crate::disk::BUF_LEN as READ_BUF_LEN;
 
 /// Where the head came from.
 #[derive(Serialize, Clone, Copy, PartialEq, Eq, Debug)]

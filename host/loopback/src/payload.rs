@@ -140,7 +140,7 @@ impl Payload {
     pub fn tree_hash_of_range(&self, first: u64, end: u64) -> Digest {
         let end = end.min(self.len());
         let mut hasher = TreeHasher::new();
-        let mut buf = vec![0u8; 256 * 1024];
+        let mut buf = vec![0u8; crate::server::CHUNK];
         let mut pos = first;
         while pos < end {
             let want = usize::try_from(end - pos)
