@@ -20,7 +20,8 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  verified (or, for commands that verify nothing, success)
   1  verification failed: sizes, ranges or tree hash do not match
-  2  usage or configuration error: arguments, credentials, region, endpoint, TLS
+  2  usage or configuration error: arguments, credentials, region, endpoint, CA bundle,
+     proxy variables; an untrusted certificate or a proxy refusing the tunnel
   3  Glacier returned an error, or the job is not complete or failed
   4  network failure that retries did not overcome
   5  local I/O error (disk full, permissions, a link where OUTFILE's files go)
