@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use glacier_verify_core::{Digest, MIB, RangeRequest};
 
 use crate::client::{Client, ClientConfig, JobLocation};
@@ -20,7 +20,8 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  verified (or, for commands that verify nothing, success)
   1  verification failed: sizes, ranges or tree hash do not match
-  2  usage or configuration error: arguments, credentials, region, endpoint, TLS
+  2  usage or configuration error: arguments, credentials, region, endpoint, CA bundle,
+     proxy variables; an untrusted certificate or a proxy refusing the tunnel
   3  Glacier returned an error or an answer no Glacier sends, or the job is not complete or failed
   4  network failure that retries did not overcome
   5  local I/O error (disk full, permissions, a link where OUTFILE's files go)
@@ -51,12 +52,32 @@ pub struct Global {
     /// Endpoint URL (else AWS_ENDPOINT_URL_GLACIER, AWS_ENDPOINT_URL, https://glacier.REGION.amazonaws.com).
     #[arg(long, global = true)]
     endpoint_url: Option<String>,
+    /// PEM file of certificate authorities to trust besides the default roots
+    /// (else AWS_CA_BUNDLE, ca_bundle in ~/.aws/config).
+    #[arg(long, global = true, value_name = "FILE")]
+    ca_bundle: Option<String>,
+    /// Roots to verify certificates against: `bundled` (Mozilla's, built in) or `os`
+    /// (the operating system's store; on Linux SSL_CERT_FILE / SSL_CERT_DIR apply).
+    #[arg(long, global = true, value_enum, default_value_t = TrustStoreArg::Bundled)]
+    trust_store: TrustStoreArg,
+    /// Do not verify TLS certificates (as in the AWS CLI; warns on every run).
+    #[arg(long, global = true)]
+    no_verify_ssl: bool,
     /// Trace requests and responses on stderr (Authorization and tokens redacted).
     #[arg(long, global = true)]
     debug: bool,
     /// No progress line.
     #[arg(long, global = true)]
     quiet: bool,
+}
+
+/// `--trust-store`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum TrustStoreArg {
+    /// Mozilla's roots, built into the binary.
+    Bundled,
+    /// The operating system's trust store.
+    Os,
 }
 
 #[derive(Subcommand, Debug)]
@@ -257,15 +278,35 @@ pub fn run(cli: Cli) -> i32 {
 }
 
 fn client(g: &Global, read_timeout: Duration) -> Result<Client, HostError> {
-    use crate::credentials::{Env, Overrides, resolve};
+    use crate::credentials::{Env, Overrides, resolve, resolve_ca_bundle};
+    use crate::transport::{ProxyEnv, Transport, TrustOptions, TrustStore};
+    let env = Env::from_process();
     let resolved = resolve(
-        &Env::from_process(),
+        &env,
         &Overrides {
             profile: g.profile.as_deref(),
             region: g.region.as_deref(),
             endpoint_url: g.endpoint_url.as_deref(),
         },
     )?;
+    let trust = TrustOptions {
+        store: match g.trust_store {
+            TrustStoreArg::Bundled => TrustStore::Bundled,
+            TrustStoreArg::Os => TrustStore::Os,
+        },
+        ca_bundle: resolve_ca_bundle(&env, g.ca_bundle.as_deref(), &resolved.profile)?,
+        no_verify: g.no_verify_ssl,
+    };
+    if trust.no_verify {
+        // The AWS CLI warns on every request; once per run says the same.
+        eprintln!(
+            "glacier-verify: WARNING: --no-verify-ssl: the certificate of {} is not verified; \
+             anyone on the network path can read and change this traffic",
+            resolved.endpoint.url.host()
+        );
+    }
+    let transport =
+        Transport::for_endpoint(&resolved.endpoint.url, &trust, &ProxyEnv::from_process())?;
     Ok(Client::new(ClientConfig {
         endpoint: resolved.endpoint.url,
         region: resolved.region.region.as_str().to_string(),
@@ -273,6 +314,7 @@ fn client(g: &Global, read_timeout: Duration) -> Result<Client, HostError> {
         connect_timeout: Duration::from_secs(10),
         read_timeout,
         debug: g.debug,
+        transport,
     }))
 }
 

@@ -11,9 +11,10 @@ use glacier_verify_core::{
 use ureq::http::Response;
 
 use crate::credentials::EndpointUrl;
-use crate::error::{HostError, ServiceFailure};
+use crate::error::{HostError, ServiceFailure, UntrustedCertificate};
 use crate::job::{JobDescription, JobError};
 use crate::sigv4::{self, AmzDate, Credentials, SignableRequest, SigningParams, SigningSettings};
+use crate::transport::{self, Transport};
 
 /// ureq's input buffer, and the largest response head it may report.
 ///
@@ -55,6 +56,8 @@ pub struct ClientConfig {
     pub read_timeout: Duration,
     /// Trace requests and responses on stderr (secrets redacted).
     pub debug: bool,
+    /// Trusted certificates and the proxy, decided before the first request.
+    pub transport: Transport,
 }
 
 /// The three path parameters of a job.
@@ -93,31 +96,62 @@ pub struct RequestFailure {
 }
 
 impl RequestFailure {
-    /// A transport failure of `request`: TLS trouble is configuration and
-    /// final; the rest (refused, reset, timed out) is worth retrying.
-    fn transport(request: String, source: ureq::Error) -> Self {
-        let tls = matches!(
-            source,
-            ureq::Error::Tls(_)
-                | ureq::Error::Rustls(_)
-                | ureq::Error::Pem(_)
-                | ureq::Error::TlsRequired
-        );
-        if tls {
-            RequestFailure {
-                error: HostError::Tls { request, source },
+    /// A transport failure of `request` to `host`, through `proxy` if one is
+    /// used: TLS trouble and a proxy's refusal are configuration and final;
+    /// the rest (refused, reset, timed out, a proxy that is down) is worth
+    /// retrying, and names the proxy.
+    fn transport(
+        request: String,
+        host: &str,
+        proxy: Option<&transport::Proxy>,
+        source: ureq::Error,
+    ) -> Self {
+        if transport::tls::is_tls(&source) {
+            return RequestFailure {
+                error: HostError::Tls {
+                    request,
+                    certificate: transport::tls::certificate_problem(&source).map(|problem| {
+                        Box::new(UntrustedCertificate {
+                            host: host.to_string(),
+                            problem,
+                        })
+                    }),
+                    source,
+                },
                 class: RetryClass::Fatal,
-            }
-        } else if let Some(class) = protocol_class(&source) {
-            RequestFailure {
+            };
+        }
+        if let Some(class) = protocol_class(&source) {
+            return RequestFailure {
                 error: HostError::Protocol { request, source },
                 class,
-            }
-        } else {
-            RequestFailure {
+            };
+        }
+        let Some(proxy) = proxy else {
+            return RequestFailure {
                 error: HostError::Http { request, source },
                 class: RetryClass::Transient,
-            }
+            };
+        };
+        let proxy = proxy.choice.to_string();
+        if let ureq::Error::ConnectProxyFailed(reason) = &source
+            && proxy_refusal(reason)
+        {
+            return RequestFailure {
+                error: HostError::ProxyRefused {
+                    request,
+                    proxy,
+                    source,
+                },
+                class: RetryClass::Fatal,
+            };
+        }
+        RequestFailure {
+            error: HostError::Http {
+                request: format!("{request} through {proxy}"),
+                source,
+            },
+            class: RetryClass::Transient,
         }
     }
 }
@@ -136,6 +170,18 @@ fn protocol_class(e: &ureq::Error) -> Option<RetryClass> {
         ureq::Error::Protocol(_) => Some(RetryClass::Transient),
         _ => None,
     }
+}
+
+/// Whether ureq's `CONNECT` failure is a 4xx answer (`proxy server
+/// responded 407/…`): the proxy refuses this client or this target, and
+/// asking again will not change that. A 5xx (the proxy cannot reach the
+/// endpoint) or no answer is transient.
+fn proxy_refusal(reason: &str) -> bool {
+    reason
+        .split_once("responded ")
+        .and_then(|(_, rest)| rest.get(..3))
+        .and_then(|code| code.parse::<u16>().ok())
+        .is_some_and(|code| (400..500).contains(&code))
 }
 
 /// A GetJobOutput response whose status was 2xx; the body is still unread.
@@ -173,6 +219,10 @@ impl Client {
         let host = config.endpoint.host_header();
         let origin = format!("{}://{host}", config.endpoint.scheme().as_str());
         let agent: ureq::Agent = ureq::Agent::config_builder()
+            .tls_config(config.transport.tls.clone())
+            // Always set: ureq's default reads ALL_PROXY/HTTPS_PROXY/HTTP_PROXY
+            // for every scheme, which is not botocore's rule (transport::proxy).
+            .proxy(config.transport.proxy.as_ref().map(|p| p.agent.clone()))
             .http_status_as_error(false)
             .max_redirects(0)
             .timeout_connect(Some(config.connect_timeout))
@@ -241,14 +291,22 @@ impl Client {
             }
         }
         if self.config.debug {
+            if let Some(p) = &self.config.transport.proxy {
+                eprintln!("* through {}", p.choice);
+            }
             eprintln!("> GET {url}");
             for line in &trace {
                 eprintln!("{line}");
             }
         }
-        let resp = req
-            .call()
-            .map_err(|e| RequestFailure::transport(format!("GET {url}"), e))?;
+        let resp = req.call().map_err(|e| {
+            RequestFailure::transport(
+                format!("GET {url}"),
+                self.config.endpoint.host(),
+                self.config.transport.proxy.as_ref(),
+                e,
+            )
+        })?;
         if self.config.debug {
             eprintln!("< {}", resp.status());
             for (n, v) in resp.headers() {
@@ -318,7 +376,12 @@ impl Client {
                     ))),
                     class: RetryClass::Fatal,
                 },
-                e => RequestFailure::transport("reading the DescribeJob response".into(), e),
+                e => RequestFailure::transport(
+                    "reading the DescribeJob response".into(),
+                    self.config.endpoint.host(),
+                    self.config.transport.proxy.as_ref(),
+                    e,
+                ),
             })?;
         JobDescription::parse(&body).map_err(|e| RequestFailure {
             error: HostError::Job(e),
@@ -382,6 +445,18 @@ mod tests {
             backoff(3, Duration::ZERO, Duration::from_secs(1)),
             Duration::ZERO
         );
+    }
+
+    #[test]
+    fn only_a_4xx_from_the_proxy_is_a_refusal() {
+        assert!(proxy_refusal(
+            "proxy server responded 407/Proxy Authentication Required"
+        ));
+        assert!(proxy_refusal("proxy server responded 403/Forbidden"));
+        assert!(!proxy_refusal("proxy server responded 502/Bad Gateway"));
+        assert!(!proxy_refusal("proxy server responded 500/x"));
+        assert!(!proxy_refusal("proxy server did not respond"));
+        assert!(!proxy_refusal("responded 4"));
     }
 
     #[test]

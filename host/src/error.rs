@@ -8,6 +8,7 @@ use glacier_verify_core::ServiceError;
 
 use crate::credentials::ConfigError;
 use crate::job::JobError;
+use crate::transport::TransportError;
 
 /// Exit codes, documented in `--help` and the README.
 pub mod exit {
@@ -79,6 +80,15 @@ impl fmt::Display for ServiceFailure {
     }
 }
 
+/// A server certificate that did not verify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UntrustedCertificate {
+    /// The endpoint's host, as the certificate must name it.
+    pub host: String,
+    /// What is wrong with it, e.g. "it is not signed by a trusted certificate authority".
+    pub problem: String,
+}
+
 /// Everything the host can fail with.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -104,6 +114,22 @@ pub enum HostError {
     Tls {
         /// The request.
         request: String,
+        /// What is wrong with the server's certificate, when that is the
+        /// trouble (rather than the handshake).
+        certificate: Option<Box<UntrustedCertificate>>,
+        /// What ureq said.
+        source: ureq::Error,
+    },
+    /// CA bundle, trust store or proxy settings that cannot be used, found
+    /// before any request.
+    Transport(TransportError),
+    /// The proxy answered the tunnel request with a refusal (407 proxy
+    /// authentication required, 403 forbidden, …): configuration, never retried.
+    ProxyRefused {
+        /// The request.
+        request: String,
+        /// The proxy and the variable it came from (password hidden).
+        proxy: String,
         /// What ureq said.
         source: ureq::Error,
     },
@@ -156,7 +182,11 @@ impl HostError {
     /// The exit code for this failure: the one place it is decided.
     pub fn exit_code(&self) -> i32 {
         match self {
-            HostError::Usage(_) | HostError::Config(_) | HostError::Tls { .. } => exit::USAGE,
+            HostError::Usage(_)
+            | HostError::Config(_)
+            | HostError::Tls { .. }
+            | HostError::Transport(_)
+            | HostError::ProxyRefused { .. } => exit::USAGE,
             HostError::Service(_) | HostError::Job(_) | HostError::Protocol { .. } => exit::SERVICE,
             HostError::Http { .. } | HostError::BodyCut { .. } => exit::NETWORK,
             HostError::Verification { .. } | HostError::Internal(_) => exit::VERIFICATION_FAILED,
@@ -170,7 +200,8 @@ impl HostError {
     pub fn kind(&self) -> &'static str {
         match self {
             HostError::Usage(_) => "usage",
-            HostError::Config(_) => "config",
+            HostError::Config(_) | HostError::Transport(_) => "config",
+            HostError::ProxyRefused { .. } => "proxy",
             HostError::Service(_) => "service",
             HostError::Job(_) => "job",
             HostError::Http { .. } | HostError::BodyCut { .. } => "network",
@@ -224,10 +255,27 @@ impl fmt::Display for HostError {
             HostError::Http { request, source } => {
                 write!(f, "network failure: {request}: {source}")
             }
-            HostError::Tls { request, source } => write!(
+            HostError::Tls {
+                request,
+                certificate: Some(c),
+                ..
+            } => write!(
                 f,
-                "TLS with the server failed: {request}: {source} (a certificate or TLS configuration problem; not retried)"
+                "certificate for {} not trusted: {} ({request}); use --ca-bundle FILE or AWS_CA_BUNDLE",
+                c.host, c.problem
             ),
+            HostError::Tls {
+                request, source, ..
+            } => write!(
+                f,
+                "TLS with the server failed: {request}: {source} (a TLS configuration problem; not retried)"
+            ),
+            HostError::Transport(e) => write!(f, "{e}"),
+            HostError::ProxyRefused {
+                request,
+                proxy,
+                source,
+            } => write!(f, "{proxy} refused {request}: {source}"),
             HostError::Protocol { request, source } => write!(
                 f,
                 "protocol error: {request}: the response is not one Glacier sends: {source}"
@@ -263,7 +311,9 @@ impl std::error::Error for HostError {
             HostError::Job(e) => Some(e),
             HostError::Http { source, .. }
             | HostError::Tls { source, .. }
+            | HostError::ProxyRefused { source, .. }
             | HostError::Protocol { source, .. } => Some(source),
+            HostError::Transport(e) => Some(e),
             HostError::BodyCut { source, .. } | HostError::Io { source, .. } => Some(source),
             HostError::Verification { source, .. } => Some(source),
             HostError::Usage(_)
@@ -287,6 +337,12 @@ impl From<glacier_verify_core::Error> for HostError {
 impl From<ConfigError> for HostError {
     fn from(e: ConfigError) -> Self {
         HostError::Config(e)
+    }
+}
+
+impl From<TransportError> for HostError {
+    fn from(e: TransportError) -> Self {
+        HostError::Transport(e)
     }
 }
 

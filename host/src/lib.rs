@@ -19,6 +19,7 @@ pub mod outfile;
 pub mod progress;
 pub mod report;
 pub mod selftest;
+pub mod transport;
 pub mod treehash_cmd;
 
 /// SigV4 request signing (the `glacier-verify-sigv4` crate).

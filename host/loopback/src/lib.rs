@@ -57,6 +57,12 @@
 //! any size takes no memory); leaf digests are computed once per payload
 //! (on all cores) and reused for every aligned range.
 //!
+//! ## TLS
+//! With the `tls` feature (for tests), [`Config::with_tls`] serves HTTPS
+//! with a caller-made certificate ([`TlsIdentity`], rustls with ring);
+//! everything else is the same server. A client that refuses the
+//! certificate fails in the handshake, so no request of it is logged.
+//!
 //! ## Observability
 //! [`Endpoint::requests`] / [`Endpoint::output_requests`] list every
 //! answered request ([`ServedRequest`]: job, `Range`, attempt number, range
@@ -173,6 +179,8 @@ mod payload;
 mod respond;
 mod server;
 mod sigv4_check;
+#[cfg(feature = "tls")]
+mod tls;
 
 pub use auth::{AuthFailure, NoAuth, Request, RequestAuth, RequireAuthorizationHeader, SigV4Auth};
 #[cfg(feature = "faults")]
@@ -185,6 +193,8 @@ pub use payload::{Payload, fold_leaves, range_tree_hash};
 pub use respond::GLACIER_VERSION;
 pub use server::{Config, DEFAULT_ACCOUNT_ID, Endpoint, EndpointError};
 pub use sigv4_check::{DEFAULT_MAX_CLOCK_SKEW, VerifiedRequest, VerifyError, VerifyParams, verify};
+#[cfg(feature = "tls")]
+pub use tls::{TlsIdentity, TlsIdentityError};
 
 /// Re-exported so users need not depend on the core for digests.
 pub use glacier_verify_core::Digest;

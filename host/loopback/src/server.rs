@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
@@ -48,6 +48,9 @@ pub struct Config {
     pub max_lifetime: Option<Duration>,
     /// Connections beyond this many are answered 503 and closed.
     pub max_connections: usize,
+    /// Serve HTTPS with this certificate instead of plain HTTP.
+    #[cfg(feature = "tls")]
+    pub tls: Option<crate::tls::TlsIdentity>,
 }
 
 impl Default for Config {
@@ -60,6 +63,8 @@ impl Default for Config {
             idle_timeout: Duration::from_secs(30),
             max_lifetime: None,
             max_connections: 64,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -71,10 +76,26 @@ impl Config {
         self
     }
 
+    /// Serves HTTPS with `identity` (feature `tls`).
+    #[cfg(feature = "tls")]
+    pub fn with_tls(mut self, identity: crate::tls::TlsIdentity) -> Self {
+        self.tls = Some(identity);
+        self
+    }
+
     /// Sets the hard lifetime cap.
     pub fn with_max_lifetime(mut self, lifetime: Duration) -> Self {
         self.max_lifetime = Some(lifetime);
         self
+    }
+}
+
+impl Config {
+    fn is_tls(&self) -> bool {
+        #[cfg(feature = "tls")]
+        return self.tls.is_some();
+        #[cfg(not(feature = "tls"))]
+        false
     }
 }
 
@@ -87,6 +108,7 @@ impl fmt::Debug for Config {
             .field("idle_timeout", &self.idle_timeout)
             .field("max_lifetime", &self.max_lifetime)
             .field("max_connections", &self.max_connections)
+            .field("tls", &self.is_tls())
             .finish_non_exhaustive()
     }
 }
@@ -175,6 +197,8 @@ pub(crate) struct Shared {
     handles: Mutex<Vec<JoinHandle<()>>>,
     /// Wakes the lifetime watchdog on shutdown.
     stop_signal: (Mutex<bool>, Condvar),
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::TlsIdentity>,
 }
 
 /// Locks a mutex, ignoring poisoning (a panicking test thread must not
@@ -186,6 +210,14 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     pub fn stopping(&self) -> bool {
         self.stopping.load(Ordering::SeqCst)
+    }
+
+    /// Whether connections speak TLS (a plain-text 503 would be noise to them).
+    fn is_tls(&self) -> bool {
+        #[cfg(feature = "tls")]
+        return self.tls.is_some();
+        #[cfg(not(feature = "tls"))]
+        false
     }
 
     /// Sleeps for `d`, returning early when the endpoint stops.
@@ -269,6 +301,7 @@ pub struct Endpoint {
     shared: Arc<Shared>,
     accept: Option<JoinHandle<()>>,
     watchdog: Option<JoinHandle<()>>,
+    tls: bool,
 }
 
 impl fmt::Debug for Endpoint {
@@ -284,6 +317,7 @@ impl Endpoint {
     pub fn start(config: Config) -> io::Result<Endpoint> {
         let listener = TcpListener::bind(("127.0.0.1", 0))?;
         let addr = listener.local_addr()?;
+        let tls = config.is_tls();
         let vaults = config
             .vaults
             .iter()
@@ -308,6 +342,8 @@ impl Endpoint {
             conns: Mutex::new(HashMap::new()),
             handles: Mutex::new(Vec::new()),
             stop_signal: (Mutex::new(false), Condvar::new()),
+            #[cfg(feature = "tls")]
+            tls: config.tls,
         });
         let accept = {
             let shared = Arc::clone(&shared);
@@ -338,12 +374,14 @@ impl Endpoint {
             shared,
             accept: Some(accept),
             watchdog,
+            tls,
         })
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT`, or `https://…` when serving TLS.
     pub fn url(&self) -> String {
-        format!("http://{}", self.shared.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.shared.addr)
     }
 
     /// The bound address.
@@ -665,7 +703,9 @@ fn accept_loop(shared: &Arc<Shared>, listener: &TcpListener) {
         }
         if conns.len() >= shared.max_connections {
             drop(conns);
-            let _ = refuse(stream);
+            if !shared.is_tls() {
+                let _ = refuse(stream);
+            }
             continue;
         }
         let Ok(registered) = stream.try_clone() else {
@@ -734,11 +774,30 @@ fn client_keeps_alive(req: &Request) -> bool {
     }
 }
 
-fn serve_connection(shared: &Shared, mut stream: TcpStream, id: u64) {
+fn serve_connection(shared: &Shared, stream: TcpStream, id: u64) {
     let _ = stream.set_nodelay(true);
     let _ = stream.set_read_timeout(Some(shared.idle_timeout));
     let _ = stream.set_write_timeout(Some(shared.idle_timeout));
+    #[cfg(feature = "tls")]
+    if let Some(identity) = &shared.tls {
+        // The handshake runs on the first read; a client that refuses the
+        // certificate ends it there, before any request is logged.
+        let mut tls = identity.stream(stream);
+        let after = serve_requests(shared, &mut tls);
+        if matches!(after, After::KeepAlive | After::Close) {
+            tls.conn.send_close_notify();
+            let _ = tls.flush();
+        }
+        finish(shared, id, tls.sock, after);
+        return;
+    }
+    let mut stream = stream;
     let after = serve_requests(shared, &mut stream);
+    finish(shared, id, stream, after);
+}
+
+/// Closes a connection the way `after` says.
+fn finish(shared: &Shared, id: u64, stream: TcpStream, after: After) {
     // Drop the registry's handle first so the socket closes with ours.
     let registered = lock(&shared.conns).remove(&id);
     match after {
@@ -756,7 +815,7 @@ fn serve_connection(shared: &Shared, mut stream: TcpStream, id: u64) {
 }
 
 /// Answers requests until the connection is to end; returns how it ends.
-fn serve_requests(shared: &Shared, stream: &mut TcpStream) -> After {
+fn serve_requests(shared: &Shared, stream: &mut (impl Read + Write)) -> After {
     let mut buf = Vec::new();
     let mut body_buf = vec![0u8; CHUNK];
     while !shared.stopping() {

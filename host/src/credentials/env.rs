@@ -30,6 +30,8 @@ pub const ENV_ENDPOINT_URL_GLACIER: &str = "AWS_ENDPOINT_URL_GLACIER";
 pub const ENV_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
 /// `true` disables the two endpoint variables.
 pub const ENV_IGNORE_CONFIGURED_ENDPOINT_URLS: &str = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
+/// A PEM bundle of extra certificate authorities.
+pub const ENV_CA_BUNDLE: &str = "AWS_CA_BUNDLE";
 
 /// Every variable [`Env::from_process`] reads.
 pub const ENV_VARS: &[&str] = &[
@@ -45,6 +47,7 @@ pub const ENV_VARS: &[&str] = &[
     ENV_ENDPOINT_URL_GLACIER,
     ENV_ENDPOINT_URL,
     ENV_IGNORE_CONFIGURED_ENDPOINT_URLS,
+    ENV_CA_BUNDLE,
     "HOME",
     "USERPROFILE",
 ];
@@ -152,14 +155,18 @@ impl Env {
     }
 
     fn path_from(&self, var: &str, default_name: &str) -> Option<PathBuf> {
-        let home = self.home();
         match self.var(var) {
-            Some(p) => Some(match (p.strip_prefix("~/"), home) {
-                (Some(rest), Some(home)) => Path::new(home).join(rest),
-                (None, Some(home)) if p == "~" => PathBuf::from(home),
-                _ => PathBuf::from(p),
-            }),
-            None => Some(Path::new(home?).join(".aws").join(default_name)),
+            Some(p) => Some(self.expand_home(p)),
+            None => Some(Path::new(self.home()?).join(".aws").join(default_name)),
+        }
+    }
+
+    /// `p` with a leading `~/` (or a lone `~`) replaced by the home directory.
+    pub(super) fn expand_home(&self, p: &str) -> PathBuf {
+        match (p.strip_prefix("~/"), self.home()) {
+            (Some(rest), Some(home)) => Path::new(home).join(rest),
+            (None, Some(home)) if p == "~" => PathBuf::from(home),
+            _ => PathBuf::from(p),
         }
     }
 

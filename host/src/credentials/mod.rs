@@ -33,6 +33,9 @@
 //! `true`), else `https://glacier.{region}.amazonaws.com` (`.amazonaws.com.cn` for `cn-`
 //! regions; isolated and sovereign partitions need an explicit endpoint).
 //!
+//! **CA bundle** ([`resolve_ca_bundle`]): `--ca-bundle`, `AWS_CA_BUNDLE`, then `ca_bundle`
+//! in the config file's profile section (docs/protocol.md §13); none means the default roots.
+//!
 //! Empty environment variables count as unset. `~/` at the start of a file path variable
 //! means `$HOME/` (`%USERPROFILE%` when `HOME` is unset).
 //!
@@ -60,6 +63,7 @@
 //! # Ok::<(), glacier_verify::credentials::ConfigError>(())
 //! ```
 
+mod ca_bundle;
 mod endpoint;
 mod env;
 mod error;
@@ -73,11 +77,12 @@ mod test_support;
 #[cfg(test)]
 mod tests;
 
+pub use ca_bundle::{CaBundle, resolve_ca_bundle};
 pub use endpoint::{
     EndpointError, EndpointUrl, ResolvedEndpoint, Scheme, default_endpoint, resolve_endpoint,
 };
 pub use env::{
-    ENV_ACCESS_KEY_ID, ENV_CONFIG_FILE, ENV_DEFAULT_REGION, ENV_ENDPOINT_URL,
+    ENV_ACCESS_KEY_ID, ENV_CA_BUNDLE, ENV_CONFIG_FILE, ENV_DEFAULT_REGION, ENV_ENDPOINT_URL,
     ENV_ENDPOINT_URL_GLACIER, ENV_IGNORE_CONFIGURED_ENDPOINT_URLS, ENV_PROFILE, ENV_REGION,
     ENV_SECRET_ACCESS_KEY, ENV_SECURITY_TOKEN, ENV_SESSION_TOKEN, ENV_SHARED_CREDENTIALS_FILE,
     ENV_VARS, Env, MAX_FILE_SIZE,

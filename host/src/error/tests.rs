@@ -9,10 +9,20 @@ fn each_kind_has_its_exit_code() {
         (
             HostError::Tls {
                 request: "GET https://h/".into(),
+                certificate: None,
                 source: ureq::Error::Tls("bad certificate"),
             },
             exit::USAGE,
             "tls",
+        ),
+        (
+            HostError::ProxyRefused {
+                request: "GET https://h/".into(),
+                proxy: "proxy http://p:1 (from HTTPS_PROXY)".into(),
+                source: ureq::Error::ConnectProxyFailed("proxy server responded 407/x".into()),
+            },
+            exit::USAGE,
+            "proxy",
         ),
         (
             HostError::Http {
@@ -102,5 +112,36 @@ fn service_failures_read_like_the_service() {
     assert_eq!(
         s.to_string(),
         "Glacier error ThrottlingException (HTTP 400): slow down [request id abc]"
+    );
+}
+
+#[test]
+fn an_untrusted_certificate_says_what_to_do() {
+    let e = HostError::Tls {
+        request: "GET https://glacier.example/-/vaults/v/jobs/j".into(),
+        certificate: Some(Box::new(UntrustedCertificate {
+            host: "glacier.example".into(),
+            problem: "it is not signed by a trusted certificate authority".into(),
+        })),
+        source: ureq::Error::Tls("x"),
+    };
+    assert_eq!(
+        e.to_string(),
+        "certificate for glacier.example not trusted: it is not signed by a trusted \
+         certificate authority (GET https://glacier.example/-/vaults/v/jobs/j); \
+         use --ca-bundle FILE or AWS_CA_BUNDLE"
+    );
+    assert_eq!((e.exit_code(), e.kind()), (exit::USAGE, "tls"));
+    let e = HostError::ProxyRefused {
+        request: "GET https://h/".into(),
+        proxy: "proxy http://u:***@p:1 (from HTTPS_PROXY)".into(),
+        source: ureq::Error::ConnectProxyFailed(
+            "proxy server responded 407/Proxy Authentication Required".into(),
+        ),
+    };
+    assert_eq!(
+        e.to_string(),
+        "proxy http://u:***@p:1 (from HTTPS_PROXY) refused GET https://h/: CONNECT proxy failed: \
+         proxy server responded 407/Proxy Authentication Required"
     );
 }

@@ -63,6 +63,8 @@ pub(crate) fn client(ep: &Endpoint, creds: Credentials) -> Result<Client, HostEr
         connect_timeout: Duration::from_secs(5),
         read_timeout: Duration::from_secs(20),
         debug: false,
+        // The endpoint is on 127.0.0.1: never through a proxy.
+        transport: crate::transport::Transport::direct(),
     }))
 }
 

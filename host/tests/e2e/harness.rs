@@ -43,6 +43,12 @@ pub struct Harness {
 impl Harness {
     /// A SigV4-checking endpoint and a fresh directory named after the test.
     pub fn new(name: &str) -> Self {
+        Self::with_config(name, |c| c)
+    }
+
+    /// [`new`](Self::new), with the endpoint's configuration changed by `adjust`
+    /// (e.g. to serve TLS).
+    pub fn with_config(name: &str, adjust: impl FnOnce(Config) -> Config) -> Self {
         let dir = std::env::temp_dir().join(format!(
             "glacier-verify-e2e-{}-{}-{name}",
             std::process::id(),
@@ -53,7 +59,7 @@ impl Harness {
         let tmp = dir.join("tmp");
         std::fs::create_dir_all(&home).unwrap();
         std::fs::create_dir_all(&tmp).unwrap();
-        let ep = Endpoint::start(
+        let ep = Endpoint::start(adjust(
             Config {
                 region: REGION.into(),
                 ..Config::default()
@@ -63,7 +69,7 @@ impl Harness {
                 region: REGION.into(),
             })
             .with_max_lifetime(Duration::from_secs(300)),
-        )
+        ))
         .expect("start the loopback endpoint");
         ep.add_vault(VAULT);
         Harness { ep, dir, home, tmp }
@@ -119,6 +125,12 @@ impl Harness {
 
     /// `get-job-output` arguments for a job of the test vault.
     pub fn get_args(&self, job_id: &str, out: &Path, extra: &[&str]) -> Vec<String> {
+        self.get_args_at(&self.ep.url(), job_id, out, extra)
+    }
+
+    /// [`get_args`](Self::get_args) for the endpoint at `url` (another port
+    /// or host in front of the endpoint).
+    pub fn get_args_at(&self, url: &str, job_id: &str, out: &Path, extra: &[&str]) -> Vec<String> {
         let mut v: Vec<String> = vec![
             "get-job-output".into(),
             "--vault-name".into(),
@@ -126,7 +138,7 @@ impl Harness {
             "--job-id".into(),
             job_id.into(),
             "--endpoint-url".into(),
-            self.ep.url(),
+            url.into(),
             "--quiet".into(),
             "--retry-base-ms".into(),
             "10".into(),

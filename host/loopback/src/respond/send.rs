@@ -2,7 +2,6 @@
 //! through a buffer.
 
 use std::io::{self, Write};
-use std::net::TcpStream;
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
@@ -41,7 +40,7 @@ pub(crate) struct Sent {
 /// whether it spoke HTTP/1.0 (which needs an explicit `keep-alive`).
 pub(crate) fn send(
     shared: &Shared,
-    stream: &mut TcpStream,
+    stream: &mut impl Write,
     buf: &mut [u8],
     reply: Reply,
     keep: bool,
@@ -86,7 +85,7 @@ pub(crate) fn send(
 /// Sends a streamed GetJobOutput response; `after_ok` is what follows a complete one.
 fn send_output(
     shared: &Shared,
-    stream: &mut TcpStream,
+    stream: &mut impl Write,
     buf: &mut [u8],
     plan: &OutputPlan,
     connection: Option<&str>,
@@ -142,7 +141,7 @@ fn send_output(
 /// failed or the endpoint stopped mid-body.
 fn stream_body(
     shared: &Shared,
-    stream: &mut TcpStream,
+    stream: &mut impl Write,
     buf: &mut [u8],
     plan: &OutputPlan,
     counter: &mut u64,
@@ -231,7 +230,7 @@ fn with_raw_lines(mut head: String, lines: &[String]) -> String {
 
 /// Writes `data`, counting what the socket took even when it fails.
 fn write_counted(
-    stream: &mut TcpStream,
+    stream: &mut impl Write,
     data: &[u8],
     counter: &mut u64,
     shared: &Shared,
