@@ -608,3 +608,53 @@ fn dash_interrupted_then_rerun_resumes_from_the_spool() {
         "spool left behind"
     );
 }
+
+// ---------------------------------------------------------------------------
+// Arguments
+// ---------------------------------------------------------------------------
+
+#[test]
+fn empty_required_values_are_usage_errors_before_any_request() {
+    let h = Harness::new("empty-args");
+    h.job(ArchiveJob::new(VAULT, "job", Payload::pattern(MIB, 13)));
+    let out = h.path("out.bin");
+    let url = h.ep.url();
+    let out_s = out.display().to_string();
+    for args in [
+        vec![
+            "get-job-output",
+            "--vault-name",
+            "",
+            "--job-id",
+            "job",
+            "--endpoint-url",
+            &url,
+            &out_s,
+        ],
+        vec![
+            "get-job-output",
+            "--vault-name",
+            VAULT,
+            "--job-id",
+            "",
+            "--endpoint-url",
+            &url,
+            &out_s,
+        ],
+        vec![
+            "describe-job",
+            "--vault-name",
+            "",
+            "--job-id",
+            "job",
+            "--endpoint-url",
+            &url,
+        ],
+    ] {
+        let r = h.run(&args);
+        assert_eq!(r.code, 2, "{}", r.describe());
+        assert!(r.stderr.contains("a value is required"), "{}", r.describe());
+    }
+    assert!(h.all_requests().is_empty(), "{:#?}", h.all_requests());
+    assert_absent(&out);
+}
