@@ -42,6 +42,13 @@
 //!   not tree-hash aligned), InventorySizeInBytes, Completed, StatusCode,
 //!   StatusMessage, CreationDate, CompletionDate, Tier, VaultARN,
 //!   InventoryRetrievalParameters.
+//! - **Vault operations (§12).** ListJobs
+//!   (`GET /{account}/vaults/{vault}/jobs`, `completed`, `statuscode`,
+//!   `limit` up to 50, opaque `marker`), ListVaults (`limit` up to 10),
+//!   DescribeVault (archive count and size from the registered archives;
+//!   `CreationDate` is the endpoint's start), GetDataRetrievalPolicy
+//!   (`FreeTier`) and ListProvisionedCapacity (empty). With `faults`,
+//!   [`Endpoint::fail_operation`] makes them answer errors first.
 //! - **Inventories (§5.3).** JSON, or CSV with Glacier's backslash escaping
 //!   ([`csv_field`]), generated from the vault's archives or given.
 //!

@@ -175,6 +175,11 @@ pub(crate) struct Shared {
     handles: Mutex<Vec<JoinHandle<()>>>,
     /// Wakes the lifetime watchdog on shutdown.
     stop_signal: (Mutex<bool>, Condvar),
+    /// When the endpoint started: every vault's `CreationDate`.
+    pub started: SystemTime,
+    /// Errors the vault operations answer before their real answer.
+    #[cfg(feature = "faults")]
+    pub operation_faults: Mutex<Vec<crate::respond::OperationFault>>,
 }
 
 /// Locks a mutex, ignoring poisoning (a panicking test thread must not
@@ -220,6 +225,30 @@ impl Shared {
             "arn:aws:glacier:{}:{}:vaults/{vault}",
             self.region, self.account_id
         )
+    }
+
+    /// The vault names, sorted (ListVaults' order).
+    pub fn vault_names(&self) -> Vec<String> {
+        lock(&self.vaults).keys().cloned().collect()
+    }
+
+    /// A vault's number of archives and their total size; `None` for an unknown vault.
+    pub fn vault_totals(&self, vault: &str) -> Option<(u64, u64)> {
+        lock(&self.vaults).get(vault).map(|archives| {
+            let size = archives.iter().map(|a| a.payload.len()).sum();
+            (archives.len() as u64, size)
+        })
+    }
+
+    /// The jobs of a vault, oldest first (ties by job id): ListJobs' order.
+    pub fn jobs_in(&self, vault: &str) -> Vec<Arc<Job>> {
+        let mut jobs: Vec<_> = lock(&self.jobs)
+            .values()
+            .filter(|j| j.vault == vault)
+            .cloned()
+            .collect();
+        jobs.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
+        jobs
     }
 
     fn leaf_cell(&self, payload: &Payload) -> LeafCell {
@@ -308,6 +337,9 @@ impl Endpoint {
             conns: Mutex::new(HashMap::new()),
             handles: Mutex::new(Vec::new()),
             stop_signal: (Mutex::new(false), Condvar::new()),
+            started: SystemTime::now(),
+            #[cfg(feature = "faults")]
+            operation_faults: Mutex::new(Vec::new()),
         });
         let accept = {
             let shared = Arc::clone(&shared);
@@ -380,6 +412,19 @@ impl Endpoint {
     /// start, or by [`Config::max_lifetime`]).
     pub fn is_stopped(&self) -> bool {
         self.shared.stopping()
+    }
+
+    /// Makes the next `times` requests routed to `operation` (a vault
+    /// operation: ListJobs, ListVaults, …) answer a JSON error `status`
+    /// `code` instead, e.g. 400 ThrottlingException.
+    #[cfg(feature = "faults")]
+    pub fn fail_operation(&self, operation: Operation, times: u32, status: u16, code: &str) {
+        lock(&self.shared.operation_faults).push(crate::respond::OperationFault {
+            operation,
+            remaining: times,
+            status,
+            code: code.to_owned(),
+        });
     }
 
     /// Creates a vault (no-op if it exists).

@@ -579,9 +579,102 @@ fn unknown_job_vault_account_and_not_ready() {
         Err(EndpointError::UnknownJob("ghost".into()))
     );
 
-    let r = get(&ep, "/-/vaults/examplevault", &[]);
+    let r = get(&ep, "/-/vaults/examplevault/archives", &[]);
     assert_eq!(r.status, 404);
     assert_eq!(r.json()["code"], "UnknownOperationException");
+}
+
+// ---------------------------------------------------------------------------
+// Vault operations (docs/protocol.md §12)
+
+#[test]
+fn list_jobs_pages_and_filters() {
+    let ep = start();
+    for i in 0..7 {
+        let job = ArchiveJob::new(VAULT, format!("job-{i}"), Payload::pattern(MIB, i))
+            .with_completed(i % 2 == 0);
+        ep.add_archive_job(job).unwrap();
+    }
+    let base = "/-/vaults/examplevault/jobs";
+    let all = get(&ep, base, &[]).json();
+    assert_eq!(all["JobList"].as_array().unwrap().len(), 7);
+    assert!(all["Marker"].is_null());
+    assert_eq!(all["JobList"][0]["Action"], "ArchiveRetrieval");
+
+    let mut seen = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let path = match &marker {
+            None => format!("{base}?limit=3"),
+            Some(m) => format!("{base}?limit=3&marker={m}"),
+        };
+        let page = get(&ep, &path, &[]).json();
+        let jobs = page["JobList"].as_array().unwrap();
+        assert!(jobs.len() <= 3);
+        seen.extend(jobs.iter().map(|j| j["JobId"].as_str().unwrap().to_owned()));
+        match page["Marker"].as_str() {
+            Some(m) => marker = Some(m.to_owned()),
+            None => break,
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, (0..7).map(|i| format!("job-{i}")).collect::<Vec<_>>());
+
+    let done = get(&ep, &format!("{base}?completed=true"), &[]).json();
+    assert_eq!(done["JobList"].as_array().unwrap().len(), 4);
+    let running = get(&ep, &format!("{base}?statuscode=InProgress"), &[]).json();
+    assert_eq!(running["JobList"].as_array().unwrap().len(), 3);
+
+    for bad in [
+        "limit=0",
+        "limit=51",
+        "marker=nonsense",
+        "completed=yes",
+        "statuscode=Done",
+    ] {
+        let r = get(&ep, &format!("{base}?{bad}"), &[]);
+        assert_eq!(r.status, 400, "{bad}");
+        assert_eq!(r.json()["code"], "InvalidParameterValueException");
+    }
+    assert_eq!(get(&ep, "/-/vaults/nowhere/jobs", &[]).status, 404);
+}
+
+#[test]
+fn vaults_policy_and_capacity() {
+    let ep = start();
+    ep.add_archive_job(ArchiveJob::new(VAULT, "a", Payload::pattern(3 * MIB, 1)))
+        .unwrap();
+    for i in 0..11 {
+        ep.add_vault(&format!("v{i:02}"));
+    }
+    let v = get(&ep, "/-/vaults/examplevault", &[]).json();
+    assert_eq!(v["VaultName"], VAULT);
+    assert_eq!(v["NumberOfArchives"], 1);
+    assert_eq!(v["SizeInBytes"], 3 * MIB);
+    assert_eq!(
+        v["VaultARN"],
+        "arn:aws:glacier:us-east-1:012345678901:vaults/examplevault"
+    );
+    let first = get(&ep, "/-/vaults", &[]).json();
+    assert_eq!(first["VaultList"].as_array().unwrap().len(), 10);
+    let m = first["Marker"].as_str().unwrap().to_owned();
+    let rest = get(&ep, &format!("/-/vaults?marker={m}"), &[]).json();
+    assert_eq!(rest["VaultList"].as_array().unwrap().len(), 2);
+    assert!(rest["Marker"].is_null());
+
+    let p = get(&ep, "/-/policies/data-retrieval", &[]).json();
+    assert_eq!(p["Policy"]["Rules"][0]["Strategy"], "FreeTier");
+    let c = get(&ep, "/-/provisioned-capacity", &[]).json();
+    assert_eq!(c["ProvisionedCapacityList"], Value::Array(Vec::new()));
+    assert_eq!(get(&ep, "/-/vaults/nowhere", &[]).status, 404);
+    assert_eq!(get(&ep, "/999999999999/vaults", &[]).status, 403);
+
+    ep.fail_operation(Operation::ListVaults, 1, 400, "ThrottlingException");
+    assert_eq!(
+        get(&ep, "/-/vaults", &[]).json()["code"],
+        "ThrottlingException"
+    );
+    assert_eq!(get(&ep, "/-/vaults", &[]).status, 200);
 }
 
 #[test]

@@ -154,3 +154,31 @@ fn inventory_fields(size: Option<u64>, format: InventoryFormat) -> Vec<(&'static
         ),
     ]
 }
+
+/// A job's DescribeJob fields as ListJobs lists them: no attempt counted,
+/// no fault applied.
+pub(super) fn job_fields(shared: &Shared, job: &Job) -> Value {
+    let completed = job.lock().completed;
+    let mut v = common_fields(shared, job, completed);
+    let fields = match &job.output {
+        Output::Archive {
+            payload,
+            leaves,
+            archive_id,
+            retrieval,
+            ..
+        } => {
+            let hashes = ArchiveHashes::of(payload, leaves, *retrieval);
+            archive_fields(payload.len(), archive_id, *retrieval, hashes)
+        }
+        Output::Inventory { body, format } => {
+            inventory_fields(completed.then_some(body.len() as u64), *format)
+        }
+    };
+    if let Value::Object(map) = &mut v {
+        for (k, val) in fields {
+            map.insert(k.to_owned(), val);
+        }
+    }
+    v
+}
