@@ -74,6 +74,16 @@ enum Command {
     Inventory(InventoryArgs),
     /// Power-on check: known answers, then a real parallel download from a built-in loopback endpoint.
     Selftest(SelftestArgs),
+    /// List a vault's jobs as JSON, following markers to the end.
+    ListJobs(crate::jobs::list::ListJobsArgs),
+    /// List the account's vaults as JSON, following markers to the end.
+    ListVaults(crate::jobs::vaults::ListVaultsArgs),
+    /// Print DescribeVault for a vault as JSON.
+    DescribeVault(crate::jobs::vaults::DescribeVaultArgs),
+    /// Print the account's data retrieval policy as JSON.
+    GetDataRetrievalPolicy(crate::jobs::vaults::AccountArgs),
+    /// Print the account's provisioned capacity units as JSON.
+    ListProvisionedCapacity(crate::jobs::vaults::AccountArgs),
 }
 
 const GET_AFTER_HELP: &str = "\
@@ -192,7 +202,8 @@ fn parse_digest(s: &str) -> Result<Digest, String> {
     Digest::from_hex(s.as_bytes()).map_err(|e| e.to_string())
 }
 
-fn parse_account_id(s: &str) -> Result<String, String> {
+/// `-` or a 12-digit account id (every command's `--account-id`).
+pub(crate) fn parse_account_id(s: &str) -> Result<String, String> {
     if s == "-" || (s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())) {
         Ok(s.to_string())
     } else {
@@ -246,6 +257,17 @@ pub fn run(cli: Cli) -> i32 {
             Some(secs) => crate::selftest::serve(a.size_mib << 20, Duration::from_secs(secs)),
             None => crate::selftest::run(a.size_mib << 20, g.quiet),
         },
+        Command::ListJobs(a) => vault_command(&g, |c| crate::jobs::list::run(c, &a)),
+        Command::ListVaults(a) => vault_command(&g, |c| crate::jobs::vaults::list_vaults(c, &a)),
+        Command::DescribeVault(a) => {
+            vault_command(&g, |c| crate::jobs::vaults::describe_vault(c, &a))
+        }
+        Command::GetDataRetrievalPolicy(a) => {
+            vault_command(&g, |c| crate::jobs::vaults::data_retrieval_policy(c, &a))
+        }
+        Command::ListProvisionedCapacity(a) => {
+            vault_command(&g, |c| crate::jobs::vaults::provisioned_capacity(c, &a))
+        }
     };
     match result {
         Ok(code) => code,
@@ -274,6 +296,14 @@ fn client(g: &Global, read_timeout: Duration) -> Result<Client, HostError> {
         read_timeout,
         debug: g.debug,
     }))
+}
+
+/// A command of [`crate::jobs`], run with a client of the global options.
+fn vault_command(
+    g: &Global,
+    command: impl FnOnce(&Client) -> Result<i32, HostError>,
+) -> Result<i32, HostError> {
+    command(&client(g, Duration::from_secs(60))?)
 }
 
 fn location(a: &JobArgs) -> JobLocation {

@@ -340,7 +340,45 @@ impl Client {
         }
         Ok(OutputResponse { response: resp })
     }
+
+    /// A signed GET of `target` — path and query in wire form, the query's
+    /// parameters sorted as SigV4 canonicalises them — whose 2xx answer is
+    /// a JSON object: ListJobs, ListVaults, DescribeVault and the other
+    /// read-only vault operations (docs/protocol.md §12). `operation` names
+    /// the request in errors.
+    pub fn get_json(
+        &self,
+        target: &str,
+        operation: &str,
+    ) -> Result<serde_json::Value, RequestFailure> {
+        let mut resp = self.send(target, None)?;
+        if !resp.status().is_success() {
+            return Err(Self::failure(resp));
+        }
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_LIST_BODY)
+            .read_to_vec()
+            .map_err(|e| {
+                RequestFailure::transport(format!("reading the {operation} response"), e)
+            })?;
+        match serde_json::from_slice::<serde_json::Value>(&body) {
+            Ok(v) if v.is_object() => Ok(v),
+            _ => Err(RequestFailure {
+                error: HostError::Protocol {
+                    request: operation.to_owned(),
+                    source: ureq::Error::Other("the body is not a JSON object".into()),
+                },
+                class: RetryClass::Fatal,
+            }),
+        }
+    }
 }
+
+/// Longest answer of a list operation accepted: a ListJobs page holds at
+/// most 50 job descriptions of a few KiB each.
+pub const MAX_LIST_BODY: u64 = 4 * 1024 * 1024;
 
 /// Full-jitter exponential backoff: a random wait in `[0, min(cap, base·2^attempt))`.
 pub fn backoff(attempt: u32, base: Duration, cap: Duration) -> Duration {

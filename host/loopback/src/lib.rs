@@ -44,7 +44,7 @@
 //!   InventoryRetrievalParameters.
 //! - **Vault operations (§12).** ListJobs
 //!   (`GET /{account}/vaults/{vault}/jobs`, `completed`, `statuscode`,
-//!   `limit` up to 50, opaque `marker`), ListVaults (`limit` up to 10),
+//!   `limit`, at most 50 a page, opaque `marker`), ListVaults (at most 10),
 //!   DescribeVault (archive count and size from the registered archives;
 //!   `CreationDate` is the endpoint's start), GetDataRetrievalPolicy
 //!   (`FreeTier`) and ListProvisionedCapacity (empty). With `faults`,

@@ -625,9 +625,12 @@ fn list_jobs_pages_and_filters() {
     let running = get(&ep, &format!("{base}?statuscode=InProgress"), &[]).json();
     assert_eq!(running["JobList"].as_array().unwrap().len(), 3);
 
+    // A larger limit is served 50 at most.
+    let capped = get(&ep, &format!("{base}?limit=500"), &[]).json();
+    assert_eq!(capped["JobList"].as_array().unwrap().len(), 7);
     for bad in [
         "limit=0",
-        "limit=51",
+        "limit=x",
         "marker=nonsense",
         "completed=yes",
         "statuscode=Done",

@@ -11,7 +11,8 @@ use super::vaults::{Page, Query};
 use crate::job::Job;
 use crate::server::Shared;
 
-/// ListJobs' page size when the request sets no `limit`, and its largest.
+/// ListJobs' page size when the request sets no `limit`, and its largest
+/// (a larger `limit` is served this many).
 pub(crate) const MAX_JOBS_PER_PAGE: usize = 50;
 
 /// ListJobs for a vault that exists.

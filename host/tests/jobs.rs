@@ -1,0 +1,249 @@
+//! End to end: the vault commands (`list-jobs`, `list-vaults`,
+//! `describe-vault`, `get-data-retrieval-policy`,
+//! `list-provisioned-capacity`) run as the built binary against the
+//! loopback endpoint, SigV4 checked on every request (docs/protocol.md §12).
+
+#[path = "e2e/harness.rs"]
+mod harness;
+
+use glacier_verify_loopback::{ArchiveJob, Operation, Payload};
+use harness::*;
+use serde_json::Value;
+
+/// Runs a vault command against the test's endpoint.
+fn vault_cmd(h: &Harness, args: &[&str]) -> Run {
+    let url = h.ep.url();
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--endpoint-url", url.as_str(), "--quiet"]);
+    h.run(&all)
+}
+
+/// The JSON a successful command printed.
+fn ok_json(r: &Run) -> Value {
+    assert_eq!(r.code, 0, "expected success:\n{}", r.describe());
+    serde_json::from_slice(&r.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", r.describe()))
+}
+
+/// Registers `n` small archive jobs `job-000`…, every third still running.
+fn jobs(h: &Harness, n: u64) {
+    for i in 0..n {
+        let job = ArchiveJob::new(VAULT, format!("job-{i:03}"), Payload::pattern(1024, i))
+            .with_completed(i % 3 != 0);
+        h.ep.add_archive_job(job).unwrap();
+    }
+}
+
+fn job_ids(v: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = v["JobList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["JobId"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn count(h: &Harness, op: Operation) -> usize {
+    h.all_requests()
+        .iter()
+        .filter(|r| r.operation == op)
+        .count()
+}
+
+#[test]
+fn list_jobs_follows_markers_to_the_end() {
+    let h = Harness::new("list-jobs-pages");
+    jobs(&h, 120);
+    let v = ok_json(&vault_cmd(&h, &["list-jobs", "--vault-name", VAULT]));
+    let want: Vec<String> = (0..120).map(|i| format!("job-{i:03}")).collect();
+    assert_eq!(job_ids(&v), want);
+    assert!(v.get("Marker").is_none(), "{v}");
+    let first = &v["JobList"][0];
+    for field in [
+        "JobId",
+        "Action",
+        "ArchiveId",
+        "StatusCode",
+        "Completed",
+        "VaultARN",
+    ] {
+        assert!(first.get(field).is_some(), "{field} missing: {first}");
+    }
+    // 50 a page: three requests.
+    assert_eq!(count(&h, Operation::ListJobs), 3);
+
+    let small = ok_json(&vault_cmd(
+        &h,
+        &["list-jobs", "--vault-name", VAULT, "--limit", "7"],
+    ));
+    assert_eq!(job_ids(&small), want);
+    assert_eq!(count(&h, Operation::ListJobs), 3 + 120usize.div_ceil(7));
+}
+
+#[test]
+fn list_jobs_one_page_then_its_marker() {
+    let h = Harness::new("list-jobs-no-paginate");
+    jobs(&h, 60);
+    let one = ok_json(&vault_cmd(
+        &h,
+        &["list-jobs", "--vault-name", VAULT, "--no-paginate"],
+    ));
+    assert_eq!(one["JobList"].as_array().unwrap().len(), 50);
+    let marker = one["Marker"].as_str().expect("a marker after a full page");
+    let rest = ok_json(&vault_cmd(
+        &h,
+        &["list-jobs", "--vault-name", VAULT, "--marker", marker],
+    ));
+    assert_eq!(rest["JobList"].as_array().unwrap().len(), 10);
+    let mut all = job_ids(&one);
+    all.extend(job_ids(&rest));
+    all.sort();
+    assert_eq!(
+        all,
+        (0..60).map(|i| format!("job-{i:03}")).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn list_jobs_filters() {
+    let h = Harness::new("list-jobs-filters");
+    jobs(&h, 9);
+    let running = ok_json(&vault_cmd(
+        &h,
+        &["list-jobs", "--vault-name", VAULT, "--completed", "false"],
+    ));
+    assert_eq!(job_ids(&running), ["job-000", "job-003", "job-006"]);
+    let done = ok_json(&vault_cmd(
+        &h,
+        &[
+            "list-jobs",
+            "--vault-name",
+            VAULT,
+            "--statuscode",
+            "Succeeded",
+        ],
+    ));
+    assert_eq!(done["JobList"].as_array().unwrap().len(), 6);
+    let failed = ok_json(&vault_cmd(
+        &h,
+        &["list-jobs", "--vault-name", VAULT, "--statuscode", "Failed"],
+    ));
+    assert_eq!(failed["JobList"], Value::Array(Vec::new()));
+    vault_cmd(
+        &h,
+        &["list-jobs", "--vault-name", VAULT, "--statuscode", "Done"],
+    )
+    .usage_error("Done");
+    vault_cmd(
+        &h,
+        &["list-jobs", "--vault-name", VAULT, "--completed", "yes"],
+    )
+    .usage_error("yes");
+}
+
+#[test]
+fn list_jobs_retries_throttling() {
+    let h = Harness::new("list-jobs-throttled");
+    jobs(&h, 3);
+    h.ep.fail_operation(Operation::ListJobs, 2, 400, "ThrottlingException");
+    let v = ok_json(&vault_cmd(&h, &["list-jobs", "--vault-name", VAULT]));
+    assert_eq!(job_ids(&v).len(), 3);
+    assert_eq!(count(&h, Operation::ListJobs), 3);
+}
+
+#[test]
+fn service_errors_are_exit_3_and_not_retried() {
+    let h = Harness::new("list-jobs-errors");
+    let r = vault_cmd(&h, &["list-jobs", "--vault-name", "no-such-vault"]);
+    assert_eq!(r.code, 3, "{}", r.describe());
+    assert!(
+        r.stderr.contains("ResourceNotFoundException"),
+        "{}",
+        r.describe()
+    );
+    assert!(r.stdout.is_empty());
+    assert_eq!(count(&h, Operation::ListJobs), 1);
+
+    let r = vault_cmd(
+        &h,
+        &[
+            "list-jobs",
+            "--vault-name",
+            VAULT,
+            "--account-id",
+            "999999999999",
+        ],
+    );
+    assert_eq!(r.code, 3, "{}", r.describe());
+    let needed =
+        format!("glacier:ListJobs on arn:aws:glacier:{REGION}:999999999999:vaults/{VAULT}");
+    assert!(r.stderr.contains(&needed), "{}", r.describe());
+
+    let r = vault_cmd(&h, &["list-vaults", "--account-id", "999999999999"]);
+    assert_eq!(r.code, 3, "{}", r.describe());
+    assert!(
+        r.stderr.contains("glacier:ListVaults (Resource \"*\")"),
+        "{}",
+        r.describe()
+    );
+}
+
+#[test]
+fn vaults_are_listed_and_described() {
+    let h = Harness::new("vaults");
+    h.archive("a", 3 * MIB, 1);
+    h.archive("b", MIB, 2);
+    for i in 0..12 {
+        h.ep.add_vault(&format!("more-{i:02}"));
+    }
+    let v = ok_json(&vault_cmd(&h, &["list-vaults"]));
+    let names: Vec<&str> = v["VaultList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["VaultName"].as_str().unwrap())
+        .collect();
+    // The harness's vault, the endpoint's default one and twelve more.
+    assert_eq!(names.len(), 14, "{v}");
+    assert!(names.contains(&VAULT));
+    assert_eq!(count(&h, Operation::ListVaults), 2);
+    let one = ok_json(&vault_cmd(
+        &h,
+        &["list-vaults", "--limit", "4", "--no-paginate"],
+    ));
+    assert_eq!(one["VaultList"].as_array().unwrap().len(), 4);
+    assert!(one["Marker"].is_string());
+
+    let d = ok_json(&vault_cmd(&h, &["describe-vault", "--vault-name", VAULT]));
+    assert_eq!(d["VaultName"], VAULT);
+    assert_eq!(d["NumberOfArchives"], 2);
+    assert_eq!(d["SizeInBytes"], 4 * MIB);
+    assert_eq!(
+        d["VaultARN"],
+        format!("arn:aws:glacier:{REGION}:012345678901:vaults/{VAULT}")
+    );
+    for field in ["CreationDate", "LastInventoryDate"] {
+        assert!(d.get(field).is_some(), "{field}: {d}");
+    }
+    let r = vault_cmd(&h, &["describe-vault", "--vault-name", "nowhere"]);
+    assert_eq!(r.code, 3, "{}", r.describe());
+}
+
+#[test]
+fn account_policy_and_capacity() {
+    let h = Harness::new("account");
+    let p = ok_json(&vault_cmd(&h, &["get-data-retrieval-policy"]));
+    assert_eq!(p["Policy"]["Rules"][0]["Strategy"], "FreeTier");
+    let c = ok_json(&vault_cmd(&h, &["list-provisioned-capacity"]));
+    assert_eq!(c["ProvisionedCapacityList"], Value::Array(Vec::new()));
+    h.ep.fail_operation(
+        Operation::GetDataRetrievalPolicy,
+        1,
+        503,
+        "ServiceUnavailableException",
+    );
+    ok_json(&vault_cmd(&h, &["get-data-retrieval-policy"]));
+    assert_eq!(count(&h, Operation::GetDataRetrievalPolicy), 3);
+}
