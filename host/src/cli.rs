@@ -74,6 +74,8 @@ enum Command {
     Inventory(InventoryArgs),
     /// Power-on check: known answers, then a real parallel download from a built-in loopback endpoint.
     Selftest(SelftestArgs),
+    /// Start an archive or inventory retrieval job; prints its location and id.
+    InitiateJob(crate::jobs::initiate::InitiateJobArgs),
     /// List a vault's jobs as JSON, following markers to the end.
     ListJobs(crate::jobs::list::ListJobsArgs),
     /// List the account's vaults as JSON, following markers to the end.
@@ -257,6 +259,7 @@ pub fn run(cli: Cli) -> i32 {
             Some(secs) => crate::selftest::serve(a.size_mib << 20, Duration::from_secs(secs)),
             None => crate::selftest::run(a.size_mib << 20, g.quiet),
         },
+        Command::InitiateJob(a) => vault_command(&g, |c| crate::jobs::initiate::run(c, &a)),
         Command::ListJobs(a) => vault_command(&g, |c| crate::jobs::list::run(c, &a)),
         Command::ListVaults(a) => vault_command(&g, |c| crate::jobs::vaults::list_vaults(c, &a)),
         Command::DescribeVault(a) => {

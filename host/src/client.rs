@@ -374,6 +374,91 @@ impl Client {
             }),
         }
     }
+
+    /// A signed POST of a JSON `body` to `target`; the body's SHA-256 is
+    /// the SigV4 payload hash. The response is returned whatever its status.
+    fn post_json(&self, target: &str, body: &[u8]) -> Result<Response<ureq::Body>, RequestFailure> {
+        let path = &self.config.endpoint.request_path(target);
+        let fatal = |error: String| RequestFailure {
+            error: HostError::Usage(error),
+            class: RetryClass::Fatal,
+        };
+        let time = AmzDate::now().map_err(|e| fatal(format!("system clock: {e}")))?;
+        let payload = sigv4::sha256_hex(body);
+        let headers: Vec<(&str, &str)> = vec![
+            ("host", &self.host),
+            ("x-amz-glacier-version", GLACIER_VERSION),
+            ("content-type", "application/json"),
+        ];
+        let signed = sigv4::sign(
+            &SignableRequest::new("POST", path, &headers, &payload),
+            &SigningParams {
+                credentials: &self.config.credentials,
+                region: &self.config.region,
+                service: SIGNING_SERVICE,
+                time,
+                settings: SigningSettings::default(),
+            },
+        )
+        .map_err(|e| fatal(format!("cannot sign the request: {e}")))?;
+        let url = format!("{}{path}", self.origin);
+        let mut req = self.agent.post(&url);
+        for (name, value) in headers
+            .iter()
+            .map(|(n, v)| (*n, *v))
+            .chain(signed.headers.iter().map(|(n, v)| (*n, v.as_str())))
+        {
+            req = req.header(name, value);
+            if self.config.debug {
+                eprintln!("> {name}: {}", sigv4::redact(name, value));
+            }
+        }
+        if self.config.debug {
+            eprintln!("> POST {url}\n> {}", String::from_utf8_lossy(body));
+        }
+        let resp = req
+            .send(body)
+            .map_err(|e| RequestFailure::transport(format!("POST {url}"), e))?;
+        if self.config.debug {
+            eprintln!("< {}", resp.status());
+        }
+        Ok(resp)
+    }
+
+    /// InitiateJob (docs/protocol.md §5.2, §12): POSTs the `JobParameters`
+    /// JSON to `/{account}/vaults/{vault}/jobs` (`target`, in wire form)
+    /// and returns the AWS CLI's output: `location`, `jobId` and, for a
+    /// select job, `jobOutputPath`.
+    pub fn initiate_job(
+        &self,
+        target: &str,
+        job_parameters: &[u8],
+    ) -> Result<serde_json::Value, RequestFailure> {
+        let resp = self.post_json(target, job_parameters)?;
+        if !resp.status().is_success() {
+            return Err(Self::failure(resp));
+        }
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let (Some(location), Some(job_id)) = (header("location"), header("x-amz-job-id")) else {
+            return Err(RequestFailure {
+                error: HostError::Protocol {
+                    request: "InitiateJob".into(),
+                    source: ureq::Error::Other("no Location or x-amz-job-id header".into()),
+                },
+                class: RetryClass::Fatal,
+            });
+        };
+        let mut out = serde_json::json!({ "location": location, "jobId": job_id });
+        if let Some(p) = header("x-amz-job-output-path") {
+            out["jobOutputPath"] = p.into();
+        }
+        Ok(out)
+    }
 }
 
 /// Longest answer of a list operation accepted: a ListJobs page holds at

@@ -247,3 +247,187 @@ fn account_policy_and_capacity() {
     ok_json(&vault_cmd(&h, &["get-data-retrieval-policy"]));
     assert_eq!(count(&h, Operation::GetDataRetrievalPolicy), 3);
 }
+
+/// A 138-character archive id (Glacier's length, base64url).
+fn archive_id(n: u64) -> String {
+    format!("{n:0>10}{}", "Ab-_".repeat(32))
+}
+
+/// Registers an archive of `len` bytes in the test vault; returns its id.
+fn stored_archive(h: &Harness, n: u64, len: u64) -> String {
+    let id = archive_id(n);
+    h.job(
+        ArchiveJob::new(VAULT, format!("upload-{n}"), Payload::pattern(len, n))
+            .with_archive_id(&id),
+    );
+    id
+}
+
+/// `initiate-job` with `args`; the job id it printed.
+fn initiate(h: &Harness, args: &[&str]) -> String {
+    let mut all = vec!["initiate-job", "--vault-name", VAULT];
+    all.extend(args);
+    let v = ok_json(&vault_cmd(h, &all));
+    let id = v["jobId"].as_str().expect("jobId").to_owned();
+    assert_eq!(
+        v["location"],
+        format!("/012345678901/vaults/{VAULT}/jobs/{id}"),
+        "{v}"
+    );
+    id
+}
+
+/// `get-job-output` of `job` succeeded; the bytes written.
+fn download(h: &Harness, job: &str) -> Vec<u8> {
+    let out = h.path(&format!("{job}.out"));
+    let r = h.get(job, &out, &[]);
+    assert_eq!(r.code, 0, "{}", r.describe());
+    assert_eq!(r.verification()["verdict"], "verified", "{}", r.describe());
+    std::fs::read(&out).unwrap()
+}
+
+#[test]
+fn initiate_archive_jobs_then_download_them() {
+    let h = Harness::new("initiate-archive");
+    let size = 3 * MIB + MIB / 2;
+    let id = stored_archive(&h, 1, size);
+    let payload = Payload::pattern(size, 1);
+    let whole = initiate(&h, &["--archive-id", &id, "--tier", "Expedited"]);
+    assert_eq!(download(&h, &whole), payload.to_vec());
+    let d = ok_json(&vault_cmd(
+        &h,
+        &["describe-job", "--vault-name", VAULT, "--job-id", &whole],
+    ));
+    assert_eq!(d["Tier"], "Expedited");
+    assert_eq!(d["ArchiveId"], id.as_str());
+
+    let aligned = initiate(
+        &h,
+        &["--archive-id", &id, "--range", "bytes=2097152-3145727"],
+    );
+    assert_eq!(
+        download(&h, &aligned),
+        payload.range_to_vec(2 * MIB, 3 * MIB)
+    );
+
+    // Ends at the archive's last byte: accepted, with a warning.
+    let last = format!("bytes=1048576-{}", size - 1);
+    let r = vault_cmd(
+        &h,
+        &[
+            "initiate-job",
+            "--vault-name",
+            VAULT,
+            "--archive-id",
+            &id,
+            "--range",
+            &last,
+        ],
+    );
+    assert!(r.stderr.contains("archive's last"), "{}", r.describe());
+    let tail = ok_json(&r)["jobId"].as_str().unwrap().to_owned();
+    assert_eq!(download(&h, &tail), payload.range_to_vec(MIB, size));
+}
+
+#[test]
+fn initiate_inventory_jobs_in_both_formats() {
+    let h = Harness::new("initiate-inventory");
+    let id = stored_archive(&h, 7, MIB);
+    let json = initiate(&h, &["--inventory"]);
+    let body: Value = serde_json::from_slice(&download(&h, &json)).unwrap();
+    assert_eq!(body["ArchiveList"][0]["ArchiveId"], id.as_str());
+    let csv = initiate(&h, &["--inventory", "--format", "CSV"]);
+    let text = String::from_utf8(download(&h, &csv)).unwrap();
+    assert!(text.starts_with("ArchiveId,"), "{text}");
+    assert!(text.contains(&id));
+}
+
+#[test]
+fn initiate_with_job_parameters_json_and_file() {
+    let h = Harness::new("initiate-params");
+    let id = stored_archive(&h, 3, 2 * MIB);
+    let inline = format!(
+        r#"{{"Type":"archive-retrieval","ArchiveId":"{id}","Tier":"Bulk","Description":"restore 1"}}"#
+    );
+    let job = initiate(&h, &["--job-parameters", &inline]);
+    let d = ok_json(&vault_cmd(
+        &h,
+        &["describe-job", "--vault-name", VAULT, "--job-id", &job],
+    ));
+    assert_eq!(d["Tier"], "Bulk");
+    assert_eq!(d["JobDescription"], "restore 1");
+    let file = h.path("params.json");
+    write(&file, br#"{"Type":"inventory-retrieval","Format":"CSV"}"#);
+    let arg = format!("file://{}", file.display());
+    let inv = initiate(&h, &["--job-parameters", &arg]);
+    let d = ok_json(&vault_cmd(
+        &h,
+        &["describe-job", "--vault-name", VAULT, "--job-id", &inv],
+    ));
+    assert_eq!(d["Action"], "InventoryRetrieval");
+}
+
+#[test]
+fn initiated_jobs_complete_after_the_tier_delay() {
+    let h = Harness::new("initiate-delay");
+    let id = stored_archive(&h, 4, MIB);
+    h.ep.set_tier_delay("Bulk", std::time::Duration::from_secs(600));
+    let slow = initiate(&h, &["--archive-id", &id, "--tier", "Bulk"]);
+    let running = ok_json(&vault_cmd(
+        &h,
+        &["list-jobs", "--vault-name", VAULT, "--completed", "false"],
+    ));
+    assert_eq!(job_ids(&running), vec![slow.clone()]);
+    let r = h.get(&slow, &h.path("slow.out"), &[]);
+    assert_eq!(r.code, 3, "{}", r.describe());
+}
+
+#[test]
+fn throttled_initiate_job_is_retried() {
+    let h = Harness::new("initiate-throttled");
+    let id = stored_archive(&h, 5, MIB);
+    h.ep.fail_operation(Operation::InitiateJob, 2, 400, "ThrottlingException");
+    let job = initiate(&h, &["--archive-id", &id]);
+    assert_eq!(count(&h, Operation::InitiateJob), 3);
+    assert_eq!(download(&h, &job), Payload::pattern(MIB, 5).to_vec());
+}
+
+#[test]
+fn initiate_job_refuses_locally_what_glacier_would() {
+    let h = Harness::new("initiate-refused");
+    let id = stored_archive(&h, 6, 4 * MIB);
+    let run = |extra: &[&str]| {
+        let mut all = vec!["initiate-job", "--vault-name", VAULT];
+        all.extend(extra);
+        vault_cmd(&h, &all)
+    };
+    run(&["--archive-id", "not-an-archive-id"]).usage_error("malformed archive id");
+    run(&["--archive-id", &id, "--range", "bytes=1-1048575"]).usage_error("multiple of 1 MiB");
+    let long = "d".repeat(1025);
+    run(&["--archive-id", &id, "--description", &long]).usage_error("at most 1024");
+    run(&["--inventory", "--description", "caf\u{e9}"]).usage_error("printable ASCII");
+    run(&["--job-parameters", "Type=archive-retrieval"]).usage_error("JSON object");
+    run(&["--inventory", "--archive-id", &id]).usage_error("cannot be used");
+    assert_eq!(count(&h, Operation::InitiateJob), 0);
+
+    let unaligned = run(&["--archive-id", &id, "--range", "bytes=1048576-3145727"]);
+    assert!(
+        unaligned.stderr.contains("no checksum"),
+        "{}",
+        unaligned.describe()
+    );
+    let other = archive_id(99);
+    let r = run(&["--archive-id", &other]);
+    assert_eq!(r.code, 3, "{}", r.describe());
+    assert!(
+        r.stderr.contains("ResourceNotFoundException"),
+        "{}",
+        r.describe()
+    );
+    let r = run(&["--archive-id", &id, "--account-id", "999999999999"]);
+    assert!(
+        r.stderr.contains("glacier:InitiateJob on arn:aws:glacier"),
+        "{}",
+        r.describe()
+    );
+}

@@ -13,6 +13,8 @@ pub enum Operation {
     GetJobOutput,
     /// `GET /{account}/vaults/{vault}/jobs`.
     ListJobs,
+    /// `POST /{account}/vaults/{vault}/jobs`.
+    InitiateJob,
     /// `GET /{account}/vaults`.
     ListVaults,
     /// `GET /{account}/vaults/{vault}`.

@@ -141,6 +141,7 @@ pub(crate) fn route(shared: &Shared, req: &Request) -> Routed {
     if let Some(routed) = vaults::route(shared, req) {
         return routed;
     }
+    shared.complete_due_jobs();
     let target = match JobTarget::parse(req) {
         Ok(t) => t,
         Err(reply) => return Routed::other(reply),

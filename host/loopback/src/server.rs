@@ -175,6 +175,10 @@ pub(crate) struct Shared {
     handles: Mutex<Vec<JoinHandle<()>>>,
     /// Wakes the lifetime watchdog on shutdown.
     stop_signal: (Mutex<bool>, Condvar),
+    /// Jobs InitiateJob created and when they complete.
+    due: Mutex<Vec<(String, Instant)>>,
+    /// InitiateJob's completion delay per tier.
+    tier_delays: Mutex<HashMap<String, Duration>>,
     /// When the endpoint started: every vault's `CreationDate`.
     pub started: SystemTime,
     /// Errors the vault operations answer before their real answer.
@@ -225,6 +229,110 @@ impl Shared {
             "arn:aws:glacier:{}:{}:vaults/{vault}",
             self.region, self.account_id
         )
+    }
+
+    /// The inventory entries of a vault's registered archives, in
+    /// registration order.
+    pub fn vault_entries(&self, vault: &str) -> Vec<InventoryEntry> {
+        let records: Vec<_> = lock(&self.vaults)
+            .get(vault)
+            .map(|archives| {
+                archives
+                    .iter()
+                    .map(|a| {
+                        (
+                            a.archive_id.clone(),
+                            a.description.clone(),
+                            a.created,
+                            a.payload.clone(),
+                            Arc::clone(&a.leaves),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        records
+            .into_iter()
+            .map(|(archive_id, description, created, payload, leaves)| {
+                let leaves = leaves.get_or_init(|| payload.leaf_hashes().into());
+                InventoryEntry {
+                    archive_id,
+                    description: description.unwrap_or_default(),
+                    creation_date: http::iso8601(created),
+                    size: payload.len(),
+                    tree_hash: crate::payload::fold_leaves(leaves).to_string(),
+                }
+            })
+            .collect()
+    }
+
+    /// A vault's inventory as of now, from its registered archives.
+    pub fn vault_inventory(&self, vault: &str, format: InventoryFormat) -> Arc<[u8]> {
+        let entries = self.vault_entries(vault);
+        let text = match format {
+            InventoryFormat::Json => inventory_json(
+                &self.vault_arn(vault),
+                &http::iso8601(SystemTime::now()),
+                &entries,
+            ),
+            InventoryFormat::Csv => inventory_csv(&entries),
+        };
+        Arc::from(text.into_bytes())
+    }
+
+    /// An archive of a vault: its payload and the cell of its leaf digests.
+    pub fn archive(
+        &self,
+        vault: &str,
+        archive_id: &str,
+    ) -> Option<(Payload, LeafCell, Option<String>)> {
+        lock(&self.vaults)
+            .get(vault)?
+            .iter()
+            .find(|a| a.archive_id == archive_id)
+            .map(|a| {
+                (
+                    a.payload.clone(),
+                    Arc::clone(&a.leaves),
+                    a.description.clone(),
+                )
+            })
+    }
+
+    /// Registers a job InitiateJob created; it completes once `due` has passed.
+    pub fn insert_initiated(&self, job: Job, due: Instant) {
+        let id = job.id.clone();
+        lock(&self.jobs).insert(id.clone(), Arc::new(job));
+        lock(&self.due).push((id, due));
+    }
+
+    /// Marks completed the initiated jobs whose delay has passed.
+    pub fn complete_due_jobs(&self) {
+        let now = Instant::now();
+        let mut due = lock(&self.due);
+        due.retain(|(id, at)| {
+            if *at > now {
+                return true;
+            }
+            if let Some(job) = self.job(id) {
+                job.lock().completed = true;
+            }
+            false
+        });
+    }
+
+    /// How long InitiateJob's jobs of `tier` take (none unless set).
+    pub fn tier_delay(&self, tier: &str) -> Duration {
+        lock(&self.tier_delays)
+            .get(tier)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// A fresh job id for InitiateJob.
+    pub fn next_job_id(&self) -> String {
+        let n = self.next_request_id.fetch_add(1, Ordering::SeqCst);
+        format!("INITIATED{n:06}{:04X}", self.addr.port())
     }
 
     /// The vault names, sorted (ListVaults' order).
@@ -337,6 +445,8 @@ impl Endpoint {
             conns: Mutex::new(HashMap::new()),
             handles: Mutex::new(Vec::new()),
             stop_signal: (Mutex::new(false), Condvar::new()),
+            due: Mutex::new(Vec::new()),
+            tier_delays: Mutex::new(HashMap::new()),
             started: SystemTime::now(),
             #[cfg(feature = "faults")]
             operation_faults: Mutex::new(Vec::new()),
@@ -425,6 +535,12 @@ impl Endpoint {
             status,
             code: code.to_owned(),
         });
+    }
+
+    /// Makes InitiateJob's jobs of `tier` (`Expedited`, `Standard`, `Bulk`)
+    /// complete `delay` after they were initiated (default: at once).
+    pub fn set_tier_delay(&self, tier: &str, delay: Duration) {
+        lock(&self.shared.tier_delays).insert(tier.to_owned(), delay);
     }
 
     /// Creates a vault (no-op if it exists).
@@ -529,36 +645,7 @@ impl Endpoint {
     /// The inventory entries of a vault's registered archives, in
     /// registration order.
     pub fn vault_entries(&self, vault: &str) -> Vec<InventoryEntry> {
-        let records: Vec<_> = lock(&self.shared.vaults)
-            .get(vault)
-            .map(|archives| {
-                archives
-                    .iter()
-                    .map(|a| {
-                        (
-                            a.archive_id.clone(),
-                            a.description.clone(),
-                            a.created,
-                            a.payload.clone(),
-                            Arc::clone(&a.leaves),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        records
-            .into_iter()
-            .map(|(archive_id, description, created, payload, leaves)| {
-                let leaves = leaves.get_or_init(|| payload.leaf_hashes().into());
-                InventoryEntry {
-                    archive_id,
-                    description: description.unwrap_or_default(),
-                    creation_date: http::iso8601(created),
-                    size: payload.len(),
-                    tree_hash: crate::payload::fold_leaves(leaves).to_string(),
-                }
-            })
-            .collect()
+        self.shared.vault_entries(vault)
     }
 
     fn render_inventory(

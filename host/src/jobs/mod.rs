@@ -1,5 +1,6 @@
 //! The commands around a download, shaped like `aws glacier …`: the
-//! read-only vault commands ([`vaults`]) and `list-jobs` ([`list`]).
+//! read-only vault commands ([`vaults`]), `list-jobs` ([`list`]) and
+//! `initiate-job` ([`initiate`]).
 //! Their requests are retried like DescribeJob's; an AccessDeniedException
 //! is explained with the IAM action the command needed ([`Permission`]).
 
@@ -12,6 +13,7 @@ use crate::download::{Log, RetryPolicy};
 use crate::error::HostError;
 use crate::sigv4;
 
+pub mod initiate;
 pub mod list;
 pub mod vaults;
 

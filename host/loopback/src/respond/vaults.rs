@@ -1,6 +1,6 @@
 //! The vault operations (docs/protocol.md §12): ListVaults, DescribeVault,
 //! GetDataRetrievalPolicy and ListProvisionedCapacity, their routing (with
-//! ListJobs, in [`super::jobs`]), paging by opaque markers, and the errors
+//! ListJobs and InitiateJob, in [`super::jobs`]), paging by opaque markers, and the errors
 //! a test can make them answer first.
 
 use serde_json::{Value, json};
@@ -37,9 +37,11 @@ struct VaultTarget {
 impl VaultTarget {
     /// `None` when the path names no vault operation (a job, or nothing).
     fn parse(req: &Request) -> Option<VaultTarget> {
-        if req.method() != "GET" {
-            return None;
-        }
+        let post = match req.method() {
+            "GET" => false,
+            "POST" => true,
+            _ => return None,
+        };
         let segments: Vec<String> = req
             .path()
             .strip_prefix('/')?
@@ -50,6 +52,10 @@ impl VaultTarget {
         let (account, vault, operation) = match segs.as_slice() {
             [a, "vaults"] => (*a, None, Operation::ListVaults),
             [a, "vaults", v] if !v.is_empty() => (*a, Some(*v), Operation::DescribeVault),
+            [a, "vaults", v, "jobs"] if !v.is_empty() && post => {
+                (*a, Some(*v), Operation::InitiateJob)
+            }
+            _ if post => return None,
             [a, "vaults", v, "jobs"] if !v.is_empty() => (*a, Some(*v), Operation::ListJobs),
             [a, "policies", "data-retrieval"] => (*a, None, Operation::GetDataRetrievalPolicy),
             [a, "provisioned-capacity"] => (*a, None, Operation::ListProvisionedCapacity),
@@ -74,6 +80,7 @@ pub(super) fn route(shared: &Shared, req: &Request) -> Option<Routed> {
         #[cfg(feature = "faults")]
         faults: Vec::new(),
     };
+    shared.complete_due_jobs();
     let reply = answer(shared, req, &target);
     Some(Routed { reply, info })
 }
@@ -107,6 +114,9 @@ fn answer(shared: &Shared, req: &Request, target: &VaultTarget) -> Reply {
             Some(fields) => Reply::json(200, &fields),
             None => vault_not_found(shared, v),
         },
+        (Operation::InitiateJob, Some(v)) if shared.vault_exists(v) => {
+            super::jobs::initiate_job(shared, v, req.body())
+        }
         (Operation::ListJobs, Some(v)) if shared.vault_exists(v) => {
             super::jobs::list_jobs(shared, v, &query)
         }
