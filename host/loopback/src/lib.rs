@@ -50,7 +50,7 @@
 //!   (`FreeTier`) and ListProvisionedCapacity (empty); InitiateJob (202,
 //!   `Location`, `x-amz-job-id`) for an archive registered in the vault or
 //!   its inventory, completing after [`Endpoint::set_tier_delay`]. With `faults`,
-//!   [`Endpoint::fail_operation`] makes them answer errors first.
+//!   `Endpoint::fail_operation` makes them answer errors first.
 //! - **Inventories (§5.3).** JSON, or CSV with Glacier's backslash escaping
 //!   ([`csv_field`]), generated from the vault's archives or given.
 //!
