@@ -25,6 +25,7 @@ Exit codes:
   4  network failure that retries did not overcome
   5  local I/O error (disk full, permissions, a link where OUTFILE's files go)
   6  another run is writing the same OUTFILE (it holds OUTFILE.part.lock)
+  7  wait / get-job-output --wait: the job had not completed within --timeout
   130, 143  stopped by SIGINT / SIGTERM: what was verified is kept; rerun to resume
             (a second signal exits at once)";
 
@@ -76,6 +77,9 @@ enum Command {
     Selftest(SelftestArgs),
     /// Start an archive or inventory retrieval job; prints its location and id.
     InitiateJob(crate::jobs::initiate::InitiateJobArgs),
+    /// Wait for a condition: `wait job-completed`.
+    #[command(subcommand)]
+    Wait(crate::jobs::wait::WaitCommand),
     /// List a vault's jobs as JSON, following markers to the end.
     ListJobs(crate::jobs::list::ListJobsArgs),
     /// List the account's vaults as JSON, following markers to the end.
@@ -142,6 +146,11 @@ struct GetJobOutput {
     /// First retry backoff in milliseconds (doubles each attempt, with jitter, up to 20 s).
     #[arg(long, default_value_t = 1000, hide = true)]
     retry_base_ms: u64,
+    /// First wait until the job has completed (DescribeJob polled, see `wait job-completed`).
+    #[arg(long)]
+    wait: bool,
+    #[command(flatten)]
+    schedule: crate::jobs::wait::ScheduleArgs,
     /// Where to write the output (`-` = stdout).
     outfile: PathBuf,
 }
@@ -260,6 +269,7 @@ pub fn run(cli: Cli) -> i32 {
             None => crate::selftest::run(a.size_mib << 20, g.quiet),
         },
         Command::InitiateJob(a) => vault_command(&g, |c| crate::jobs::initiate::run(c, &a)),
+        Command::Wait(w) => vault_command(&g, |c| crate::jobs::wait::run(c, &w, g.quiet)),
         Command::ListJobs(a) => vault_command(&g, |c| crate::jobs::list::run(c, &a)),
         Command::ListVaults(a) => vault_command(&g, |c| crate::jobs::vaults::list_vaults(c, &a)),
         Command::DescribeVault(a) => {
@@ -371,6 +381,11 @@ fn get_locked(
         base: Duration::from_millis(a.retry_base_ms),
         cap: Duration::from_secs(20),
     };
+    if a.wait {
+        crate::jobs::wait::until_completed(c, &loc, &a.schedule, g.quiet).inspect_err(|e| {
+            emit_report(&Report::failed(e, &[], no_attempts(), None), to_stdout)
+        })?;
+    }
     let facts = if a.no_describe_job {
         None
     } else {

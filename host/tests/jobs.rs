@@ -431,3 +431,97 @@ fn initiate_job_refuses_locally_what_glacier_would() {
         r.describe()
     );
 }
+
+/// `wait job-completed` for `job` with the schedule in milliseconds.
+fn wait(h: &Harness, job: &str, extra: &[&str]) -> Run {
+    let mut all = vec![
+        "wait",
+        "job-completed",
+        "--vault-name",
+        VAULT,
+        "--job-id",
+        job,
+        "--poll-unit-ms",
+        "1",
+    ];
+    all.extend(extra);
+    vault_cmd(h, &all)
+}
+
+#[test]
+fn wait_until_a_job_succeeds() {
+    let h = Harness::new("wait-succeeds");
+    let id = stored_archive(&h, 8, MIB);
+    h.ep.set_tier_delay("Standard", std::time::Duration::from_millis(300));
+    let job = initiate(&h, &["--archive-id", &id]);
+    let r = wait(&h, &job, &[]);
+    assert_eq!(r.code, 0, "{}", r.describe());
+    assert!(r.stdout.is_empty(), "{}", r.describe());
+    assert!(h.describe_count() >= 2);
+    assert_eq!(download(&h, &job), Payload::pattern(MIB, 8).to_vec());
+}
+
+#[test]
+fn get_job_output_waits_first() {
+    let h = Harness::new("get-wait");
+    let id = stored_archive(&h, 9, 2 * MIB);
+    h.ep.set_tier_delay("Expedited", std::time::Duration::from_millis(300));
+    let job = initiate(&h, &["--archive-id", &id, "--tier", "Expedited"]);
+    let out = h.path("waited.out");
+    let r = h.get(&job, &out, &["--wait", "--poll-unit-ms", "1"]);
+    assert_eq!(r.code, 0, "{}", r.describe());
+    assert_file_is(&out, &Payload::pattern(2 * MIB, 9).to_vec());
+}
+
+#[test]
+fn wait_reports_a_failed_job() {
+    let h = Harness::new("wait-failed");
+    let id = stored_archive(&h, 10, MIB);
+    h.ep.set_tier_delay("Standard", std::time::Duration::from_secs(600));
+    let job = initiate(&h, &["--archive-id", &id]);
+    h.ep.set_failed(&job, "The archive could not be retrieved")
+        .unwrap();
+    let r = wait(&h, &job, &[]);
+    assert_eq!(r.code, 3, "{}", r.describe());
+    assert!(
+        r.stderr.contains("The archive could not be retrieved"),
+        "{}",
+        r.describe()
+    );
+    let out = h.path("failed.out");
+    h.get(&job, &out, &["--wait", "--poll-unit-ms", "1"])
+        .failed(3, "The archive could not be retrieved");
+}
+
+#[test]
+fn wait_times_out() {
+    let h = Harness::new("wait-timeout");
+    let id = stored_archive(&h, 11, MIB);
+    h.ep.set_tier_delay("Bulk", std::time::Duration::from_secs(600));
+    let job = initiate(&h, &["--archive-id", &id, "--tier", "Bulk"]);
+    let r = wait(&h, &job, &["--timeout", "1s"]);
+    assert_eq!(r.code, 7, "{}", r.describe());
+    assert!(r.stderr.contains("still InProgress"), "{}", r.describe());
+    assert!(r.elapsed < std::time::Duration::from_secs(10));
+}
+
+#[test]
+fn unknown_and_expired_jobs_are_not_waited_for() {
+    let h = Harness::new("wait-unknown");
+    let r = wait(&h, "no-such-job", &[]);
+    assert_eq!(r.code, 3, "{}", r.describe());
+    assert!(
+        r.stderr.contains("ResourceNotFoundException"),
+        "{}",
+        r.describe()
+    );
+    assert_eq!(h.describe_count(), 1);
+
+    let id = stored_archive(&h, 12, MIB);
+    let job = initiate(&h, &["--archive-id", &id]);
+    h.ep.expire_job(&job).unwrap();
+    let r = wait(&h, &job, &[]);
+    assert_eq!(r.code, 3, "{}", r.describe());
+    let out = h.path("expired.out");
+    h.get(&job, &out, &[]).failed(3, "The job ID was not found");
+}

@@ -315,7 +315,8 @@ impl Shared {
                 return true;
             }
             if let Some(job) = self.job(id) {
-                job.lock().completed = true;
+                let mut state = job.lock();
+                state.completed = state.failed.is_none();
             }
             false
         });
@@ -674,6 +675,28 @@ impl Endpoint {
             .ok_or_else(|| EndpointError::UnknownJob(job_id.into()))?;
         job.lock().faults = faults;
         Ok(())
+    }
+
+    /// Makes a job fail: DescribeJob says `Completed: true`, `StatusCode:
+    /// Failed` with `message`; its output is never available.
+    pub fn set_failed(&self, job_id: &str, message: &str) -> Result<(), EndpointError> {
+        let job = self
+            .shared
+            .job(job_id)
+            .ok_or_else(|| EndpointError::UnknownJob(job_id.into()))?;
+        let mut state = job.lock();
+        state.completed = false;
+        state.failed = Some(message.to_owned());
+        Ok(())
+    }
+
+    /// Forgets a job as Glacier does once its output expired: every
+    /// request for it is then 404 ResourceNotFoundException.
+    pub fn expire_job(&self, job_id: &str) -> Result<(), EndpointError> {
+        lock(&self.shared.jobs)
+            .remove(job_id)
+            .map(|_| ())
+            .ok_or_else(|| EndpointError::UnknownJob(job_id.into()))
     }
 
     /// Marks a job completed or not.

@@ -1,6 +1,6 @@
 //! The commands around a download, shaped like `aws glacier …`: the
 //! read-only vault commands ([`vaults`]), `list-jobs` ([`list`]) and
-//! `initiate-job` ([`initiate`]).
+//! `initiate-job` ([`initiate`]) and `wait job-completed` ([`wait`]).
 //! Their requests are retried like DescribeJob's; an AccessDeniedException
 //! is explained with the IAM action the command needed ([`Permission`]).
 
@@ -16,6 +16,7 @@ use crate::sigv4;
 pub mod initiate;
 pub mod list;
 pub mod vaults;
+pub mod wait;
 
 /// The IAM permission a request needs, named when it is denied.
 #[derive(Clone, Debug, PartialEq, Eq)]
