@@ -49,7 +49,9 @@
 //!   `CreationDate` is the endpoint's start), GetDataRetrievalPolicy
 //!   (`FreeTier`) and ListProvisionedCapacity (empty); InitiateJob (202,
 //!   `Location`, `x-amz-job-id`) for an archive registered in the vault or
-//!   its inventory, completing after [`Endpoint::set_tier_delay`]. With `faults`,
+//!   its inventory, completing after [`Endpoint::set_tier_delay`]; a job
+//!   can be made to fail ([`Endpoint::set_failed`]) or expire
+//!   ([`Endpoint::expire_job`]: 404 afterwards). With `faults`,
 //!   `Endpoint::fail_operation` makes them answer errors first.
 //! - **Inventories (§5.3).** JSON, or CSV with Glacier's backslash escaping
 //!   ([`csv_field`]), generated from the vault's archives or given.
