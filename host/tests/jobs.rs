@@ -525,3 +525,66 @@ fn unknown_and_expired_jobs_are_not_waited_for() {
     let out = h.path("expired.out");
     h.get(&job, &out, &[]).failed(3, "The job ID was not found");
 }
+
+#[test]
+fn initiate_job_errors_are_explained_and_not_retried() {
+    let h = Harness::new("initiate-policy");
+    let id = stored_archive(&h, 13, MIB);
+    h.ep.fail_operation(Operation::InitiateJob, 1, 400, "PolicyEnforcedException");
+    let r = vault_cmd(
+        &h,
+        &["initiate-job", "--vault-name", VAULT, "--archive-id", &id],
+    );
+    assert_eq!(r.code, 3, "{}", r.describe());
+    assert!(
+        r.stderr.contains("data retrieval policy"),
+        "{}",
+        r.describe()
+    );
+    assert_eq!(count(&h, Operation::InitiateJob), 1);
+    h.ep.fail_operation(
+        Operation::InitiateJob,
+        1,
+        400,
+        "InsufficientCapacityException",
+    );
+    let r = vault_cmd(
+        &h,
+        &[
+            "initiate-job",
+            "--vault-name",
+            VAULT,
+            "--archive-id",
+            &id,
+            "--tier",
+            "Expedited",
+        ],
+    );
+    assert_eq!(r.code, 3, "{}", r.describe());
+    assert!(
+        r.stderr.contains("provisioned capacity"),
+        "{}",
+        r.describe()
+    );
+    let r = vault_cmd(
+        &h,
+        &[
+            "initiate-job",
+            "--vault-name",
+            VAULT,
+            "--job-parameters",
+            "{}",
+        ],
+    );
+    assert_eq!(r.code, 3, "{}", r.describe());
+    assert!(
+        r.stderr.contains("MissingParameterValueException"),
+        "{}",
+        r.describe()
+    );
+    assert!(
+        r.stderr.contains("Type in --job-parameters"),
+        "{}",
+        r.describe()
+    );
+}

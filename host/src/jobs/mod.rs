@@ -47,7 +47,8 @@ impl Permission {
         }
     }
 
-    /// `error`, with the permission named when it is an AccessDeniedException.
+    /// `error`, with the permission named when it is an AccessDeniedException
+    /// and the other errors of these operations explained in words.
     pub fn explain(&self, error: HostError) -> HostError {
         match error {
             HostError::Service(mut f) if f.code == "AccessDeniedException" => {
@@ -58,9 +59,34 @@ impl Permission {
                 f.message = format!("{} (this command needs {needed})", f.message);
                 HostError::Service(f)
             }
+            HostError::Service(mut f) => {
+                if let Some(hint) = hint(&f.code) {
+                    f.message = format!("{} ({hint})", f.message);
+                }
+                HostError::Service(f)
+            }
             other => other,
         }
     }
+}
+
+/// What an error code of the job operations means for the user.
+fn hint(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "PolicyEnforcedException" => {
+            "the retrieval exceeds the account's data retrieval policy (see get-data-retrieval-policy): retrieve less at a time, or change the policy"
+        }
+        "InsufficientCapacityException" => {
+            "Glacier has no capacity for an Expedited retrieval now: try again later, use the Standard tier, or buy provisioned capacity (see list-provisioned-capacity)"
+        }
+        "LimitExceededException" => {
+            "a Glacier limit was reached, e.g. too many retrievals in progress; retried, then given up"
+        }
+        "MissingParameterValueException" => {
+            "the request lacked a parameter Glacier requires, e.g. Type in --job-parameters"
+        }
+        _ => return None,
+    })
 }
 
 /// One read-only request, retried like DescribeJob (throttling, 5xx,
