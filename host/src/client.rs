@@ -402,6 +402,9 @@ impl Client {
         )
         .map_err(|e| fatal(format!("cannot sign the request: {e}")))?;
         let url = format!("{}{path}", self.origin);
+        if self.config.debug {
+            eprintln!("> POST {url}");
+        }
         let mut req = self.agent.post(&url);
         for (name, value) in headers
             .iter()
@@ -414,7 +417,7 @@ impl Client {
             }
         }
         if self.config.debug {
-            eprintln!("> POST {url}\n> {}", String::from_utf8_lossy(body));
+            eprintln!(">\n> {}", String::from_utf8_lossy(body));
         }
         let resp = req
             .send(body)
