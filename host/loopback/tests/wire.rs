@@ -1571,3 +1571,101 @@ fn throughput_1gib() {
         total as f64 / secs / MIB as f64
     );
 }
+
+/// A glacier POST of `body` to `path`.
+fn post(ep: &Endpoint, path: &str, body: &str) -> Resp {
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nx-amz-glacier-version: 2012-06-01\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    Conn::open(ep).raw(req.as_bytes())
+}
+
+#[test]
+fn initiate_job_creates_jobs_from_the_vault() {
+    let ep = start();
+    let size = 5 * MIB;
+    ep.add_archive_job(
+        ArchiveJob::new(VAULT, "up", Payload::pattern(size, 4)).with_archive_id("arch"),
+    )
+    .unwrap();
+    let jobs = "/-/vaults/examplevault/jobs";
+    let r = post(
+        &ep,
+        jobs,
+        r#"{"Type":"archive-retrieval","ArchiveId":"arch","RetrievalByteRange":"1048576-3145727","Tier":"Bulk"}"#,
+    );
+    assert_eq!(r.status, 202);
+    let id = r.header("x-amz-job-id").unwrap().to_owned();
+    assert_eq!(
+        r.header("Location"),
+        Some(format!("/012345678901/vaults/examplevault/jobs/{id}").as_str())
+    );
+    let d = get(&ep, &format!("{jobs}/{id}"), &[]).json();
+    assert_eq!(d["RetrievalByteRange"], "1048576-3145727");
+    assert_eq!(d["Tier"], "Bulk");
+    assert_eq!(d["StatusCode"], "Succeeded");
+    let out = get(&ep, &format!("{jobs}/{id}/output"), &[]);
+    assert_eq!(out.content_length(), 2 * MIB);
+
+    ep.set_tier_delay("Standard", Duration::from_secs(600));
+    let r = post(
+        &ep,
+        jobs,
+        r#"{"Type":"inventory-retrieval","Format":"CSV"}"#,
+    );
+    assert_eq!(r.status, 202);
+    let id = r.header("x-amz-job-id").unwrap().to_owned();
+    assert_eq!(
+        get(&ep, &format!("{jobs}/{id}"), &[]).json()["StatusCode"],
+        "InProgress"
+    );
+    ep.set_failed(&id, "broken").unwrap();
+    let d = get(&ep, &format!("{jobs}/{id}"), &[]).json();
+    assert_eq!(
+        (d["StatusCode"].as_str(), d["Completed"].as_bool()),
+        (Some("Failed"), Some(true))
+    );
+    assert_eq!(get(&ep, &format!("{jobs}/{id}/output"), &[]).status, 400);
+    ep.expire_job(&id).unwrap();
+    assert_eq!(get(&ep, &format!("{jobs}/{id}"), &[]).status, 404);
+
+    for (body, status, code) in [
+        ("nonsense", 400, "InvalidParameterValueException"),
+        ("{}", 400, "MissingParameterValueException"),
+        (
+            r#"{"Type":"archive-retrieval"}"#,
+            400,
+            "MissingParameterValueException",
+        ),
+        (
+            r#"{"Type":"archive-retrieval","ArchiveId":"none"}"#,
+            404,
+            "ResourceNotFoundException",
+        ),
+        (
+            r#"{"Type":"archive-retrieval","ArchiveId":"arch","RetrievalByteRange":"1-1048575"}"#,
+            400,
+            "InvalidParameterValueException",
+        ),
+        (
+            r#"{"Type":"archive-retrieval","ArchiveId":"arch","Tier":"Fast"}"#,
+            400,
+            "InvalidParameterValueException",
+        ),
+        (
+            r#"{"Type":"select"}"#,
+            400,
+            "InvalidParameterValueException",
+        ),
+    ] {
+        let r = post(&ep, jobs, body);
+        assert_eq!(
+            (r.status, r.json()["code"].as_str()),
+            (status, Some(code)),
+            "{body}"
+        );
+    }
+    assert_eq!(post(&ep, "/-/vaults/nowhere/jobs", "{}").status, 404);
+}
