@@ -588,3 +588,46 @@ fn initiate_job_errors_are_explained_and_not_retried() {
         r.describe()
     );
 }
+
+#[test]
+fn sigterm_stops_get_job_output_while_it_waits() {
+    let h = Harness::new("get-wait-sigterm");
+    let id = stored_archive(&h, 14, MIB);
+    h.ep.set_tier_delay("Bulk", std::time::Duration::from_secs(600));
+    let job = initiate(&h, &["--archive-id", &id, "--tier", "Bulk"]);
+    let out = h.path("never.out");
+    let args = h.get_args(&job, &out, &["--wait", "--poll-unit-ms", "1000"]);
+    let child = h
+        .command()
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first DescribeJob has been answered: the run is in its 30 s pause.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while h
+        .ep
+        .requests()
+        .iter()
+        .all(|r| r.operation != Operation::DescribeJob)
+    {
+        assert!(std::time::Instant::now() < deadline, "no DescribeJob");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let started = std::time::Instant::now();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let done = child.wait_with_output().unwrap();
+    assert_eq!(
+        done.status.code(),
+        Some(143),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_absent(&out);
+}

@@ -140,7 +140,14 @@ pub fn until_completed(
             );
             let _ = std::io::stderr().flush();
         }
-        std::thread::sleep(pause);
+        // Cut short by SIGINT/SIGTERM when `get-job-output` installed its handlers.
+        crate::interrupt::sleep(pause);
+        if crate::interrupt::requested() {
+            finish(show);
+            return Err(crate::download::interrupted(
+                "still waiting for the job; nothing downloaded".into(),
+            ));
+        }
         polls += 1;
     }
 }
