@@ -26,6 +26,7 @@ Exit codes:
   4  network failure that retries did not overcome
   5  local I/O error (disk full, permissions, a link where OUTFILE's files go)
   6  another run is writing the same OUTFILE (it holds OUTFILE.part.lock)
+  7  wait / get-job-output --wait: the job had not completed within --timeout
   130, 143  stopped by SIGINT / SIGTERM: what was verified is kept; rerun to resume
             (a second signal exits at once)";
 
@@ -95,6 +96,21 @@ enum Command {
     Inventory(InventoryArgs),
     /// Power-on check: known answers, then a real parallel download from a built-in loopback endpoint.
     Selftest(SelftestArgs),
+    /// Start an archive or inventory retrieval job; prints its location and id.
+    InitiateJob(crate::jobs::initiate::InitiateJobArgs),
+    /// Wait for a condition: `wait job-completed`.
+    #[command(subcommand)]
+    Wait(crate::jobs::wait::WaitCommand),
+    /// List a vault's jobs as JSON, following markers to the end.
+    ListJobs(crate::jobs::list::ListJobsArgs),
+    /// List the account's vaults as JSON, following markers to the end.
+    ListVaults(crate::jobs::vaults::ListVaultsArgs),
+    /// Print DescribeVault for a vault as JSON.
+    DescribeVault(crate::jobs::vaults::DescribeVaultArgs),
+    /// Print the account's data retrieval policy as JSON.
+    GetDataRetrievalPolicy(crate::jobs::vaults::AccountArgs),
+    /// Print the account's provisioned capacity units as JSON.
+    ListProvisionedCapacity(crate::jobs::vaults::AccountArgs),
 }
 
 const GET_AFTER_HELP: &str = "\
@@ -151,6 +167,11 @@ struct GetJobOutput {
     /// First retry backoff in milliseconds (doubles each attempt, with jitter, up to 20 s).
     #[arg(long, default_value_t = 1000, hide = true)]
     retry_base_ms: u64,
+    /// First wait until the job has completed (DescribeJob polled, see `wait job-completed`).
+    #[arg(long)]
+    wait: bool,
+    #[command(flatten)]
+    schedule: crate::jobs::wait::ScheduleArgs,
     /// Where to write the output (`-` = stdout).
     outfile: PathBuf,
 }
@@ -213,7 +234,8 @@ fn parse_digest(s: &str) -> Result<Digest, String> {
     Digest::from_hex(s.as_bytes()).map_err(|e| e.to_string())
 }
 
-fn parse_account_id(s: &str) -> Result<String, String> {
+/// `-` or a 12-digit account id (every command's `--account-id`).
+pub(crate) fn parse_account_id(s: &str) -> Result<String, String> {
     if s == "-" || (s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())) {
         Ok(s.to_string())
     } else {
@@ -267,6 +289,19 @@ pub fn run(cli: Cli) -> i32 {
             Some(secs) => crate::selftest::serve(a.size_mib << 20, Duration::from_secs(secs)),
             None => crate::selftest::run(a.size_mib << 20, g.quiet),
         },
+        Command::InitiateJob(a) => vault_command(&g, |c| crate::jobs::initiate::run(c, &a)),
+        Command::Wait(w) => vault_command(&g, |c| crate::jobs::wait::run(c, &w, g.quiet)),
+        Command::ListJobs(a) => vault_command(&g, |c| crate::jobs::list::run(c, &a)),
+        Command::ListVaults(a) => vault_command(&g, |c| crate::jobs::vaults::list_vaults(c, &a)),
+        Command::DescribeVault(a) => {
+            vault_command(&g, |c| crate::jobs::vaults::describe_vault(c, &a))
+        }
+        Command::GetDataRetrievalPolicy(a) => {
+            vault_command(&g, |c| crate::jobs::vaults::data_retrieval_policy(c, &a))
+        }
+        Command::ListProvisionedCapacity(a) => {
+            vault_command(&g, |c| crate::jobs::vaults::provisioned_capacity(c, &a))
+        }
     };
     match result {
         Ok(code) => code,
@@ -316,6 +351,14 @@ fn client(g: &Global, read_timeout: Duration) -> Result<Client, HostError> {
         debug: g.debug,
         transport,
     }))
+}
+
+/// A command of [`crate::jobs`], run with a client of the global options.
+fn vault_command(
+    g: &Global,
+    command: impl FnOnce(&Client) -> Result<i32, HostError>,
+) -> Result<i32, HostError> {
+    command(&client(g, Duration::from_secs(60))?)
 }
 
 fn location(a: &JobArgs) -> JobLocation {
@@ -380,6 +423,11 @@ fn get_locked(
         base: Duration::from_millis(a.retry_base_ms),
         cap: Duration::from_secs(20),
     };
+    if a.wait {
+        crate::jobs::wait::until_completed(c, &loc, &a.schedule, g.quiet).inspect_err(|e| {
+            emit_report(&Report::failed(e, &[], no_attempts(), None), to_stdout)
+        })?;
+    }
     let facts = if a.no_describe_job {
         None
     } else {

@@ -403,7 +403,143 @@ impl Client {
         }
         Ok(OutputResponse { response: resp })
     }
+
+    /// A signed GET of `target` — path and query in wire form, the query's
+    /// parameters sorted as SigV4 canonicalises them — whose 2xx answer is
+    /// a JSON object: ListJobs, ListVaults, DescribeVault and the other
+    /// read-only vault operations (docs/protocol.md §12). `operation` names
+    /// the request in errors.
+    pub fn get_json(
+        &self,
+        target: &str,
+        operation: &str,
+    ) -> Result<serde_json::Value, RequestFailure> {
+        let mut resp = self.send(target, None)?;
+        if !resp.status().is_success() {
+            return Err(Self::failure(resp));
+        }
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_LIST_BODY)
+            .read_to_vec()
+            .map_err(|e| {
+                RequestFailure::transport(
+                    format!("reading the {operation} response"),
+                    self.config.endpoint.host(),
+                    self.config.transport.proxy.as_ref(),
+                    e,
+                )
+            })?;
+        match serde_json::from_slice::<serde_json::Value>(&body) {
+            Ok(v) if v.is_object() => Ok(v),
+            _ => Err(RequestFailure {
+                error: HostError::Protocol {
+                    request: operation.to_owned(),
+                    source: ureq::Error::Other("the body is not a JSON object".into()),
+                },
+                class: RetryClass::Fatal,
+            }),
+        }
+    }
+
+    /// A signed POST of a JSON `body` to `target`; the body's SHA-256 is
+    /// the SigV4 payload hash. The response is returned whatever its status.
+    fn post_json(&self, target: &str, body: &[u8]) -> Result<Response<ureq::Body>, RequestFailure> {
+        let path = &self.config.endpoint.request_path(target);
+        let fatal = |error: String| RequestFailure {
+            error: HostError::Usage(error),
+            class: RetryClass::Fatal,
+        };
+        let time = AmzDate::now().map_err(|e| fatal(format!("system clock: {e}")))?;
+        let payload = sigv4::sha256_hex(body);
+        let headers: Vec<(&str, &str)> = vec![
+            ("host", &self.host),
+            ("x-amz-glacier-version", GLACIER_VERSION),
+            ("content-type", "application/json"),
+        ];
+        let signed = sigv4::sign(
+            &SignableRequest::new("POST", path, &headers, &payload),
+            &SigningParams {
+                credentials: &self.config.credentials,
+                region: &self.config.region,
+                service: SIGNING_SERVICE,
+                time,
+                settings: SigningSettings::default(),
+            },
+        )
+        .map_err(|e| fatal(format!("cannot sign the request: {e}")))?;
+        let url = format!("{}{path}", self.origin);
+        if self.config.debug {
+            eprintln!("> POST {url}");
+        }
+        let mut req = self.agent.post(&url);
+        for (name, value) in headers
+            .iter()
+            .map(|(n, v)| (*n, *v))
+            .chain(signed.headers.iter().map(|(n, v)| (*n, v.as_str())))
+        {
+            req = req.header(name, value);
+            if self.config.debug {
+                eprintln!("> {name}: {}", sigv4::redact(name, value));
+            }
+        }
+        if self.config.debug {
+            eprintln!(">\n> {}", String::from_utf8_lossy(body));
+        }
+        let resp = req.send(body).map_err(|e| {
+            RequestFailure::transport(
+                format!("POST {url}"),
+                self.config.endpoint.host(),
+                self.config.transport.proxy.as_ref(),
+                e,
+            )
+        })?;
+        if self.config.debug {
+            eprintln!("< {}", resp.status());
+        }
+        Ok(resp)
+    }
+
+    /// InitiateJob (docs/protocol.md §5.2, §12): POSTs the `JobParameters`
+    /// JSON to `/{account}/vaults/{vault}/jobs` (`target`, in wire form)
+    /// and returns the AWS CLI's output: `location`, `jobId` and, for a
+    /// select job, `jobOutputPath`.
+    pub fn initiate_job(
+        &self,
+        target: &str,
+        job_parameters: &[u8],
+    ) -> Result<serde_json::Value, RequestFailure> {
+        let resp = self.post_json(target, job_parameters)?;
+        if !resp.status().is_success() {
+            return Err(Self::failure(resp));
+        }
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let (Some(location), Some(job_id)) = (header("location"), header("x-amz-job-id")) else {
+            return Err(RequestFailure {
+                error: HostError::Protocol {
+                    request: "InitiateJob".into(),
+                    source: ureq::Error::Other("no Location or x-amz-job-id header".into()),
+                },
+                class: RetryClass::Fatal,
+            });
+        };
+        let mut out = serde_json::json!({ "location": location, "jobId": job_id });
+        if let Some(p) = header("x-amz-job-output-path") {
+            out["jobOutputPath"] = p.into();
+        }
+        Ok(out)
+    }
 }
+
+/// Longest answer of a list operation accepted: a ListJobs page holds at
+/// most 50 job descriptions of a few KiB each.
+pub const MAX_LIST_BODY: u64 = 4 * 1024 * 1024;
 
 /// Full-jitter exponential backoff: a random wait in `[0, min(cap, base·2^attempt))`.
 pub fn backoff(attempt: u32, base: Duration, cap: Duration) -> Duration {

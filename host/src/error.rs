@@ -27,6 +27,9 @@ pub mod exit {
     pub const IO: i32 = 5;
     /// Another run is writing the same OUTFILE; nothing was touched.
     pub const BUSY: i32 = 6;
+    /// `wait` (or `get-job-output --wait`) gave up: the job had not
+    /// completed within `--timeout`.
+    pub const TIMEOUT: i32 = 7;
     /// Stopped by SIGINT (130) or SIGTERM (143): 128 + the signal number,
     /// what was verified kept for a rerun.
     pub const INTERRUPTED_SIGINT: i32 = 130;
@@ -176,6 +179,15 @@ pub enum HostError {
     },
     /// A failure of this program itself (a worker thread that panicked).
     Internal(String),
+    /// The job had not completed when `--timeout` ran out.
+    WaitTimeout {
+        /// The job.
+        job_id: String,
+        /// How long was waited.
+        waited: std::time::Duration,
+        /// Its last `StatusCode`.
+        status: String,
+    },
 }
 
 impl HostError {
@@ -192,6 +204,7 @@ impl HostError {
             HostError::Verification { .. } | HostError::Internal(_) => exit::VERIFICATION_FAILED,
             HostError::Io { .. } => exit::IO,
             HostError::Busy { .. } => exit::BUSY,
+            HostError::WaitTimeout { .. } => exit::TIMEOUT,
             HostError::Interrupted { signal, .. } => 128 + signal,
         }
     }
@@ -211,6 +224,7 @@ impl HostError {
             HostError::Io { .. } => "io",
             HostError::Internal(_) => "internal",
             HostError::Busy { .. } => "busy",
+            HostError::WaitTimeout { .. } => "timeout",
             HostError::Interrupted { .. } => "interrupted",
         }
     }
@@ -300,6 +314,15 @@ impl fmt::Display for HostError {
                 "another glacier-verify run is writing this output (it holds {}); nothing was touched",
                 path.display()
             ),
+            HostError::WaitTimeout {
+                job_id,
+                waited,
+                status,
+            } => write!(
+                f,
+                "timed out: job {job_id} is still {status} after {}s (--timeout); wait again later",
+                waited.as_secs()
+            ),
         }
     }
 }
@@ -320,6 +343,7 @@ impl std::error::Error for HostError {
             | HostError::Service(_)
             | HostError::Internal(_)
             | HostError::Busy { .. }
+            | HostError::WaitTimeout { .. }
             | HostError::Interrupted { .. } => None,
         }
     }

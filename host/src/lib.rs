@@ -13,6 +13,7 @@ pub mod error;
 pub mod interrupt;
 pub mod inventory;
 pub mod job;
+pub mod jobs;
 pub mod journal;
 pub mod offline;
 pub mod outfile;

@@ -209,6 +209,8 @@ pub(crate) enum Output {
 /// Mutable per-job state.
 pub(crate) struct JobState {
     pub completed: bool,
+    /// `Some(StatusMessage)` once the job has failed.
+    pub failed: Option<String>,
     pub output_attempts: u32,
     pub describe_attempts: u32,
     #[cfg(feature = "faults")]
@@ -283,6 +285,7 @@ impl Job {
             created: SystemTime::now(),
             state: Mutex::new(JobState {
                 completed,
+                failed: None,
                 output_attempts: 0,
                 describe_attempts: 0,
                 #[cfg(feature = "faults")]

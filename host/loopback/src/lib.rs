@@ -42,6 +42,17 @@
 //!   not tree-hash aligned), InventorySizeInBytes, Completed, StatusCode,
 //!   StatusMessage, CreationDate, CompletionDate, Tier, VaultARN,
 //!   InventoryRetrievalParameters.
+//! - **Vault operations (§12).** ListJobs
+//!   (`GET /{account}/vaults/{vault}/jobs`, `completed`, `statuscode`,
+//!   `limit`, at most 50 a page, opaque `marker`), ListVaults (at most 10),
+//!   DescribeVault (archive count and size from the registered archives;
+//!   `CreationDate` is the endpoint's start), GetDataRetrievalPolicy
+//!   (`FreeTier`) and ListProvisionedCapacity (empty); InitiateJob (202,
+//!   `Location`, `x-amz-job-id`) for an archive registered in the vault or
+//!   its inventory, completing after [`Endpoint::set_tier_delay`]; a job
+//!   can be made to fail ([`Endpoint::set_failed`]) or expire
+//!   ([`Endpoint::expire_job`]: 404 afterwards). With `faults`,
+//!   `Endpoint::fail_operation` makes them answer errors first.
 //! - **Inventories (§5.3).** JSON, or CSV with Glacier's backslash escaping
 //!   ([`csv_field`]), generated from the vault's archives or given.
 //!

@@ -11,6 +11,18 @@ pub enum Operation {
     DescribeJob,
     /// `GET /{account}/vaults/{vault}/jobs/{job}/output`.
     GetJobOutput,
+    /// `GET /{account}/vaults/{vault}/jobs`.
+    ListJobs,
+    /// `POST /{account}/vaults/{vault}/jobs`.
+    InitiateJob,
+    /// `GET /{account}/vaults`.
+    ListVaults,
+    /// `GET /{account}/vaults/{vault}`.
+    DescribeVault,
+    /// `GET /{account}/policies/data-retrieval`.
+    GetDataRetrievalPolicy,
+    /// `GET /{account}/provisioned-capacity`.
+    ListProvisionedCapacity,
     /// Anything else: unknown routes and requests refused before routing
     /// (bad HTTP, authentication, missing `x-amz-glacier-version`).
     Other,

@@ -17,11 +17,15 @@ use crate::server::Shared;
 mod describe;
 #[cfg(feature = "faults")]
 mod faults;
+mod jobs;
 mod output;
 mod send;
+mod vaults;
 
 use output::OutputPlan;
 pub(crate) use send::{After, Sent, send};
+#[cfg(feature = "faults")]
+pub(crate) use vaults::OperationFault;
 
 /// The API version every request must carry: the core's.
 pub use glacier_verify_core::GLACIER_VERSION;
@@ -134,6 +138,10 @@ pub(crate) fn route(shared: &Shared, req: &Request) -> Routed {
     if let Err(reply) = check_request(shared, req) {
         return Routed::other(reply);
     }
+    if let Some(routed) = vaults::route(shared, req) {
+        return routed;
+    }
+    shared.complete_due_jobs();
     let target = match JobTarget::parse(req) {
         Ok(t) => t,
         Err(reply) => return Routed::other(reply),

@@ -199,6 +199,15 @@ pub(crate) struct Shared {
     stop_signal: (Mutex<bool>, Condvar),
     #[cfg(feature = "tls")]
     tls: Option<crate::tls::TlsIdentity>,
+    /// Jobs InitiateJob created and when they complete.
+    due: Mutex<Vec<(String, Instant)>>,
+    /// InitiateJob's completion delay per tier.
+    tier_delays: Mutex<HashMap<String, Duration>>,
+    /// When the endpoint started: every vault's `CreationDate`.
+    pub started: SystemTime,
+    /// Errors the vault operations answer before their real answer.
+    #[cfg(feature = "faults")]
+    pub operation_faults: Mutex<Vec<crate::respond::OperationFault>>,
 }
 
 /// Locks a mutex, ignoring poisoning (a panicking test thread must not
@@ -252,6 +261,135 @@ impl Shared {
             "arn:aws:glacier:{}:{}:vaults/{vault}",
             self.region, self.account_id
         )
+    }
+
+    /// The inventory entries of a vault's registered archives, in
+    /// registration order.
+    pub fn vault_entries(&self, vault: &str) -> Vec<InventoryEntry> {
+        let records: Vec<_> = lock(&self.vaults)
+            .get(vault)
+            .map(|archives| {
+                archives
+                    .iter()
+                    .map(|a| {
+                        (
+                            a.archive_id.clone(),
+                            a.description.clone(),
+                            a.created,
+                            a.payload.clone(),
+                            Arc::clone(&a.leaves),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        records
+            .into_iter()
+            .map(|(archive_id, description, created, payload, leaves)| {
+                let leaves = leaves.get_or_init(|| payload.leaf_hashes().into());
+                InventoryEntry {
+                    archive_id,
+                    description: description.unwrap_or_default(),
+                    creation_date: http::iso8601(created),
+                    size: payload.len(),
+                    tree_hash: crate::payload::fold_leaves(leaves).to_string(),
+                }
+            })
+            .collect()
+    }
+
+    /// A vault's inventory as of now, from its registered archives.
+    pub fn vault_inventory(&self, vault: &str, format: InventoryFormat) -> Arc<[u8]> {
+        let entries = self.vault_entries(vault);
+        let text = match format {
+            InventoryFormat::Json => inventory_json(
+                &self.vault_arn(vault),
+                &http::iso8601(SystemTime::now()),
+                &entries,
+            ),
+            InventoryFormat::Csv => inventory_csv(&entries),
+        };
+        Arc::from(text.into_bytes())
+    }
+
+    /// An archive of a vault: its payload and the cell of its leaf digests.
+    pub fn archive(
+        &self,
+        vault: &str,
+        archive_id: &str,
+    ) -> Option<(Payload, LeafCell, Option<String>)> {
+        lock(&self.vaults)
+            .get(vault)?
+            .iter()
+            .find(|a| a.archive_id == archive_id)
+            .map(|a| {
+                (
+                    a.payload.clone(),
+                    Arc::clone(&a.leaves),
+                    a.description.clone(),
+                )
+            })
+    }
+
+    /// Registers a job InitiateJob created; it completes once `due` has passed.
+    pub fn insert_initiated(&self, job: Job, due: Instant) {
+        let id = job.id.clone();
+        lock(&self.jobs).insert(id.clone(), Arc::new(job));
+        lock(&self.due).push((id, due));
+    }
+
+    /// Marks completed the initiated jobs whose delay has passed.
+    pub fn complete_due_jobs(&self) {
+        let now = Instant::now();
+        let mut due = lock(&self.due);
+        due.retain(|(id, at)| {
+            if *at > now {
+                return true;
+            }
+            if let Some(job) = self.job(id) {
+                let mut state = job.lock();
+                state.completed = state.failed.is_none();
+            }
+            false
+        });
+    }
+
+    /// How long InitiateJob's jobs of `tier` take (none unless set).
+    pub fn tier_delay(&self, tier: &str) -> Duration {
+        lock(&self.tier_delays)
+            .get(tier)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// A fresh job id for InitiateJob.
+    pub fn next_job_id(&self) -> String {
+        let n = self.next_request_id.fetch_add(1, Ordering::SeqCst);
+        format!("INITIATED{n:06}{:04X}", self.addr.port())
+    }
+
+    /// The vault names, sorted (ListVaults' order).
+    pub fn vault_names(&self) -> Vec<String> {
+        lock(&self.vaults).keys().cloned().collect()
+    }
+
+    /// A vault's number of archives and their total size; `None` for an unknown vault.
+    pub fn vault_totals(&self, vault: &str) -> Option<(u64, u64)> {
+        lock(&self.vaults).get(vault).map(|archives| {
+            let size = archives.iter().map(|a| a.payload.len()).sum();
+            (archives.len() as u64, size)
+        })
+    }
+
+    /// The jobs of a vault, oldest first (ties by job id): ListJobs' order.
+    pub fn jobs_in(&self, vault: &str) -> Vec<Arc<Job>> {
+        let mut jobs: Vec<_> = lock(&self.jobs)
+            .values()
+            .filter(|j| j.vault == vault)
+            .cloned()
+            .collect();
+        jobs.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
+        jobs
     }
 
     fn leaf_cell(&self, payload: &Payload) -> LeafCell {
@@ -344,6 +482,11 @@ impl Endpoint {
             stop_signal: (Mutex::new(false), Condvar::new()),
             #[cfg(feature = "tls")]
             tls: config.tls,
+            due: Mutex::new(Vec::new()),
+            tier_delays: Mutex::new(HashMap::new()),
+            started: SystemTime::now(),
+            #[cfg(feature = "faults")]
+            operation_faults: Mutex::new(Vec::new()),
         });
         let accept = {
             let shared = Arc::clone(&shared);
@@ -418,6 +561,25 @@ impl Endpoint {
     /// start, or by [`Config::max_lifetime`]).
     pub fn is_stopped(&self) -> bool {
         self.shared.stopping()
+    }
+
+    /// Makes the next `times` requests routed to `operation` (a vault
+    /// operation: ListJobs, ListVaults, …) answer a JSON error `status`
+    /// `code` instead, e.g. 400 ThrottlingException.
+    #[cfg(feature = "faults")]
+    pub fn fail_operation(&self, operation: Operation, times: u32, status: u16, code: &str) {
+        lock(&self.shared.operation_faults).push(crate::respond::OperationFault {
+            operation,
+            remaining: times,
+            status,
+            code: code.to_owned(),
+        });
+    }
+
+    /// Makes InitiateJob's jobs of `tier` (`Expedited`, `Standard`, `Bulk`)
+    /// complete `delay` after they were initiated (default: at once).
+    pub fn set_tier_delay(&self, tier: &str, delay: Duration) {
+        lock(&self.shared.tier_delays).insert(tier.to_owned(), delay);
     }
 
     /// Creates a vault (no-op if it exists).
@@ -522,36 +684,7 @@ impl Endpoint {
     /// The inventory entries of a vault's registered archives, in
     /// registration order.
     pub fn vault_entries(&self, vault: &str) -> Vec<InventoryEntry> {
-        let records: Vec<_> = lock(&self.shared.vaults)
-            .get(vault)
-            .map(|archives| {
-                archives
-                    .iter()
-                    .map(|a| {
-                        (
-                            a.archive_id.clone(),
-                            a.description.clone(),
-                            a.created,
-                            a.payload.clone(),
-                            Arc::clone(&a.leaves),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        records
-            .into_iter()
-            .map(|(archive_id, description, created, payload, leaves)| {
-                let leaves = leaves.get_or_init(|| payload.leaf_hashes().into());
-                InventoryEntry {
-                    archive_id,
-                    description: description.unwrap_or_default(),
-                    creation_date: http::iso8601(created),
-                    size: payload.len(),
-                    tree_hash: crate::payload::fold_leaves(leaves).to_string(),
-                }
-            })
-            .collect()
+        self.shared.vault_entries(vault)
     }
 
     fn render_inventory(
@@ -580,6 +713,28 @@ impl Endpoint {
             .ok_or_else(|| EndpointError::UnknownJob(job_id.into()))?;
         job.lock().faults = faults;
         Ok(())
+    }
+
+    /// Makes a job fail: DescribeJob says `Completed: true`, `StatusCode:
+    /// Failed` with `message`; its output is never available.
+    pub fn set_failed(&self, job_id: &str, message: &str) -> Result<(), EndpointError> {
+        let job = self
+            .shared
+            .job(job_id)
+            .ok_or_else(|| EndpointError::UnknownJob(job_id.into()))?;
+        let mut state = job.lock();
+        state.completed = false;
+        state.failed = Some(message.to_owned());
+        Ok(())
+    }
+
+    /// Forgets a job as Glacier does once its output expired: every
+    /// request for it is then 404 ResourceNotFoundException.
+    pub fn expire_job(&self, job_id: &str) -> Result<(), EndpointError> {
+        lock(&self.shared.jobs)
+            .remove(job_id)
+            .map(|_| ())
+            .ok_or_else(|| EndpointError::UnknownJob(job_id.into()))
     }
 
     /// Marks a job completed or not.

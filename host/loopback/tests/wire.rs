@@ -579,9 +579,105 @@ fn unknown_job_vault_account_and_not_ready() {
         Err(EndpointError::UnknownJob("ghost".into()))
     );
 
-    let r = get(&ep, "/-/vaults/examplevault", &[]);
+    let r = get(&ep, "/-/vaults/examplevault/archives", &[]);
     assert_eq!(r.status, 404);
     assert_eq!(r.json()["code"], "UnknownOperationException");
+}
+
+// ---------------------------------------------------------------------------
+// Vault operations (docs/protocol.md §12)
+
+#[test]
+fn list_jobs_pages_and_filters() {
+    let ep = start();
+    for i in 0..7 {
+        let job = ArchiveJob::new(VAULT, format!("job-{i}"), Payload::pattern(MIB, i))
+            .with_completed(i % 2 == 0);
+        ep.add_archive_job(job).unwrap();
+    }
+    let base = "/-/vaults/examplevault/jobs";
+    let all = get(&ep, base, &[]).json();
+    assert_eq!(all["JobList"].as_array().unwrap().len(), 7);
+    assert!(all["Marker"].is_null());
+    assert_eq!(all["JobList"][0]["Action"], "ArchiveRetrieval");
+
+    let mut seen = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let path = match &marker {
+            None => format!("{base}?limit=3"),
+            Some(m) => format!("{base}?limit=3&marker={m}"),
+        };
+        let page = get(&ep, &path, &[]).json();
+        let jobs = page["JobList"].as_array().unwrap();
+        assert!(jobs.len() <= 3);
+        seen.extend(jobs.iter().map(|j| j["JobId"].as_str().unwrap().to_owned()));
+        match page["Marker"].as_str() {
+            Some(m) => marker = Some(m.to_owned()),
+            None => break,
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, (0..7).map(|i| format!("job-{i}")).collect::<Vec<_>>());
+
+    let done = get(&ep, &format!("{base}?completed=true"), &[]).json();
+    assert_eq!(done["JobList"].as_array().unwrap().len(), 4);
+    let running = get(&ep, &format!("{base}?statuscode=InProgress"), &[]).json();
+    assert_eq!(running["JobList"].as_array().unwrap().len(), 3);
+
+    // A larger limit is served 50 at most.
+    let capped = get(&ep, &format!("{base}?limit=500"), &[]).json();
+    assert_eq!(capped["JobList"].as_array().unwrap().len(), 7);
+    for bad in [
+        "limit=0",
+        "limit=x",
+        "marker=nonsense",
+        "completed=yes",
+        "statuscode=Done",
+    ] {
+        let r = get(&ep, &format!("{base}?{bad}"), &[]);
+        assert_eq!(r.status, 400, "{bad}");
+        assert_eq!(r.json()["code"], "InvalidParameterValueException");
+    }
+    assert_eq!(get(&ep, "/-/vaults/nowhere/jobs", &[]).status, 404);
+}
+
+#[test]
+fn vaults_policy_and_capacity() {
+    let ep = start();
+    ep.add_archive_job(ArchiveJob::new(VAULT, "a", Payload::pattern(3 * MIB, 1)))
+        .unwrap();
+    for i in 0..11 {
+        ep.add_vault(&format!("v{i:02}"));
+    }
+    let v = get(&ep, "/-/vaults/examplevault", &[]).json();
+    assert_eq!(v["VaultName"], VAULT);
+    assert_eq!(v["NumberOfArchives"], 1);
+    assert_eq!(v["SizeInBytes"], 3 * MIB);
+    assert_eq!(
+        v["VaultARN"],
+        "arn:aws:glacier:us-east-1:012345678901:vaults/examplevault"
+    );
+    let first = get(&ep, "/-/vaults", &[]).json();
+    assert_eq!(first["VaultList"].as_array().unwrap().len(), 10);
+    let m = first["Marker"].as_str().unwrap().to_owned();
+    let rest = get(&ep, &format!("/-/vaults?marker={m}"), &[]).json();
+    assert_eq!(rest["VaultList"].as_array().unwrap().len(), 2);
+    assert!(rest["Marker"].is_null());
+
+    let p = get(&ep, "/-/policies/data-retrieval", &[]).json();
+    assert_eq!(p["Policy"]["Rules"][0]["Strategy"], "FreeTier");
+    let c = get(&ep, "/-/provisioned-capacity", &[]).json();
+    assert_eq!(c["ProvisionedCapacityList"], Value::Array(Vec::new()));
+    assert_eq!(get(&ep, "/-/vaults/nowhere", &[]).status, 404);
+    assert_eq!(get(&ep, "/999999999999/vaults", &[]).status, 403);
+
+    ep.fail_operation(Operation::ListVaults, 1, 400, "ThrottlingException");
+    assert_eq!(
+        get(&ep, "/-/vaults", &[]).json()["code"],
+        "ThrottlingException"
+    );
+    assert_eq!(get(&ep, "/-/vaults", &[]).status, 200);
 }
 
 #[test]
@@ -1474,4 +1570,102 @@ fn throughput_1gib() {
         "served {total} bytes in {secs:.2} s: {:.0} MiB/s",
         total as f64 / secs / MIB as f64
     );
+}
+
+/// A glacier POST of `body` to `path`.
+fn post(ep: &Endpoint, path: &str, body: &str) -> Resp {
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nx-amz-glacier-version: 2012-06-01\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    Conn::open(ep).raw(req.as_bytes())
+}
+
+#[test]
+fn initiate_job_creates_jobs_from_the_vault() {
+    let ep = start();
+    let size = 5 * MIB;
+    ep.add_archive_job(
+        ArchiveJob::new(VAULT, "up", Payload::pattern(size, 4)).with_archive_id("arch"),
+    )
+    .unwrap();
+    let jobs = "/-/vaults/examplevault/jobs";
+    let r = post(
+        &ep,
+        jobs,
+        r#"{"Type":"archive-retrieval","ArchiveId":"arch","RetrievalByteRange":"1048576-3145727","Tier":"Bulk"}"#,
+    );
+    assert_eq!(r.status, 202);
+    let id = r.header("x-amz-job-id").unwrap().to_owned();
+    assert_eq!(
+        r.header("Location"),
+        Some(format!("/012345678901/vaults/examplevault/jobs/{id}").as_str())
+    );
+    let d = get(&ep, &format!("{jobs}/{id}"), &[]).json();
+    assert_eq!(d["RetrievalByteRange"], "1048576-3145727");
+    assert_eq!(d["Tier"], "Bulk");
+    assert_eq!(d["StatusCode"], "Succeeded");
+    let out = get(&ep, &format!("{jobs}/{id}/output"), &[]);
+    assert_eq!(out.content_length(), 2 * MIB);
+
+    ep.set_tier_delay("Standard", Duration::from_secs(600));
+    let r = post(
+        &ep,
+        jobs,
+        r#"{"Type":"inventory-retrieval","Format":"CSV"}"#,
+    );
+    assert_eq!(r.status, 202);
+    let id = r.header("x-amz-job-id").unwrap().to_owned();
+    assert_eq!(
+        get(&ep, &format!("{jobs}/{id}"), &[]).json()["StatusCode"],
+        "InProgress"
+    );
+    ep.set_failed(&id, "broken").unwrap();
+    let d = get(&ep, &format!("{jobs}/{id}"), &[]).json();
+    assert_eq!(
+        (d["StatusCode"].as_str(), d["Completed"].as_bool()),
+        (Some("Failed"), Some(true))
+    );
+    assert_eq!(get(&ep, &format!("{jobs}/{id}/output"), &[]).status, 400);
+    ep.expire_job(&id).unwrap();
+    assert_eq!(get(&ep, &format!("{jobs}/{id}"), &[]).status, 404);
+
+    for (body, status, code) in [
+        ("nonsense", 400, "InvalidParameterValueException"),
+        ("{}", 400, "MissingParameterValueException"),
+        (
+            r#"{"Type":"archive-retrieval"}"#,
+            400,
+            "MissingParameterValueException",
+        ),
+        (
+            r#"{"Type":"archive-retrieval","ArchiveId":"none"}"#,
+            404,
+            "ResourceNotFoundException",
+        ),
+        (
+            r#"{"Type":"archive-retrieval","ArchiveId":"arch","RetrievalByteRange":"1-1048575"}"#,
+            400,
+            "InvalidParameterValueException",
+        ),
+        (
+            r#"{"Type":"archive-retrieval","ArchiveId":"arch","Tier":"Fast"}"#,
+            400,
+            "InvalidParameterValueException",
+        ),
+        (
+            r#"{"Type":"select"}"#,
+            400,
+            "InvalidParameterValueException",
+        ),
+    ] {
+        let r = post(&ep, jobs, body);
+        assert_eq!(
+            (r.status, r.json()["code"].as_str()),
+            (status, Some(code)),
+            "{body}"
+        );
+    }
+    assert_eq!(post(&ep, "/-/vaults/nowhere/jobs", "{}").status, 404);
 }

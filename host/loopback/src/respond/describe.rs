@@ -93,12 +93,19 @@ pub(super) fn describe_job(shared: &Shared, job: &Arc<Job>, info: &mut RouteInfo
 fn common_fields(shared: &Shared, job: &Job, completed: bool) -> Value {
     let created = http::iso8601(job.created);
     let completion = http::iso8601(job.created + Duration::from_millis(1));
+    let failed = job.lock().failed.clone();
+    let completed = completed || failed.is_some();
+    let (status, message) = match &failed {
+        Some(m) => ("Failed", m.as_str()),
+        None if completed => ("Succeeded", "Succeeded"),
+        None => ("InProgress", "Operation in progress."),
+    };
     json!({
         "JobId": job.id,
         "JobDescription": job.job_description,
         "Completed": completed,
-        "StatusCode": if completed { "Succeeded" } else { "InProgress" },
-        "StatusMessage": if completed { "Succeeded" } else { "Operation in progress." },
+        "StatusCode": status,
+        "StatusMessage": message,
         "CreationDate": created,
         "CompletionDate": if completed { Value::from(completion) } else { Value::Null },
         "Tier": job.tier,
@@ -153,4 +160,32 @@ fn inventory_fields(size: Option<u64>, format: InventoryFormat) -> Vec<(&'static
             }),
         ),
     ]
+}
+
+/// A job's DescribeJob fields as ListJobs lists them: no attempt counted,
+/// no fault applied.
+pub(super) fn job_fields(shared: &Shared, job: &Job) -> Value {
+    let completed = job.lock().completed;
+    let mut v = common_fields(shared, job, completed);
+    let fields = match &job.output {
+        Output::Archive {
+            payload,
+            leaves,
+            archive_id,
+            retrieval,
+            ..
+        } => {
+            let hashes = ArchiveHashes::of(payload, leaves, *retrieval);
+            archive_fields(payload.len(), archive_id, *retrieval, hashes)
+        }
+        Output::Inventory { body, format } => {
+            inventory_fields(completed.then_some(body.len() as u64), *format)
+        }
+    };
+    if let Value::Object(map) = &mut v {
+        for (k, val) in fields {
+            map.insert(k.to_owned(), val);
+        }
+    }
+    v
 }
