@@ -437,8 +437,8 @@ impl Verifier {
         self.settle(true)
     }
 
-    /// [`finish`](Self::finish) in place.
-    fn conclude(&mut self) -> Result<Verified, Error> {
+    /// [`finish`](Self::finish) in place (also for [`RawVerifier`](crate::RawVerifier)).
+    pub(crate) fn conclude(&mut self) -> Result<Verified, Error> {
         self.settle(false)
     }
 
