@@ -78,6 +78,20 @@ impl fmt::Debug for RawVerifier {
     }
 }
 
+/// A verifier that knows nothing about the response
+/// (`Expectation::unknown(None)`): what [`RawVerifier::restart`] sets up
+/// in place.
+impl Default for RawVerifier {
+    fn default() -> Self {
+        RawVerifier {
+            verifier: Verifier::unknown(),
+            head: [0; RAW_HEAD_LEN],
+            filled: 0,
+            phase: Phase::Head,
+        }
+    }
+}
+
 impl RawVerifier {
     /// A verifier for one response; refuses what [`Verifier::new`] refuses.
     pub fn new(expect: Expectation) -> Result<Self, Error> {
@@ -87,6 +101,21 @@ impl RawVerifier {
             filled: 0,
             phase: Phase::Head,
         })
+    }
+
+    /// Starts over, in place, for a new response with `expect`: what
+    /// [`new`](Self::new) does, without a second state on the stack (the
+    /// state is some 4 KB; a gateway keeps one and restarts it). On an
+    /// inconsistent expectation the error is returned and kept: every call
+    /// returns it until the next successful restart.
+    pub fn restart(&mut self, expect: Expectation) -> Result<(), Error> {
+        self.filled = 0;
+        self.phase = Phase::Head;
+        let result = self.verifier.restart(expect);
+        if let Err(e) = result {
+            self.phase = Phase::Done(Err(e));
+        }
+        result
     }
 
     /// Feeds the next bytes of the response, cut anywhere. Fails as soon as

@@ -387,3 +387,61 @@ proptest! {
         prop_assert_eq!(feed_cut(expect, &raw, &cuts), pulled(expect, &raw));
     }
 }
+
+#[test]
+fn restart_reuses_the_state_for_another_response() {
+    let body = b"first body";
+    let raw = ok_200(body, Some(tree_hash(body)));
+    let mut v = RawVerifier::default();
+    v.feed(&raw).unwrap();
+    assert_eq!(v.finish().unwrap().level(), Level::HeaderHash);
+
+    // A ranged response next, on the same state.
+    let total = 3 * MIB as u64;
+    let data = mod251(total as usize);
+    let part = &data[MIB..2 * MIB];
+    let f = format!(
+        "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {}-{}/{total}\r\nContent-Length: {}\r\nx-amz-sha256-tree-hash: {}\r\n",
+        MIB,
+        2 * MIB - 1,
+        MIB,
+        tree_hash(part)
+    );
+    let expect = Expectation {
+        job: archive(total),
+        output_len: None,
+        range: Some(RangeRequest::Closed(br(MIB as u64, 2 * MIB as u64 - 1))),
+        tree_hash: None,
+    };
+    v.restart(expect).unwrap();
+    for piece in response(&f, part).chunks(999) {
+        v.feed(piece).unwrap();
+    }
+    let verdict = v.finish().unwrap();
+    assert_eq!(verdict.level(), Level::HeaderHash);
+    assert_eq!(verdict.tree_hash, tree_hash(part));
+
+    // An inconsistent expectation is kept as the failure until a good restart.
+    let bad = Expectation {
+        output_len: Some(1),
+        ..expect
+    };
+    assert_eq!(v.restart(bad), Err(Error::InvalidExpectation));
+    assert_eq!(v.feed(b"HTTP/1.1"), Err(Error::InvalidExpectation));
+    assert_eq!(v.finish(), Err(Error::InvalidExpectation));
+    v.restart(Expectation::unknown(None)).unwrap();
+    v.feed(&raw).unwrap();
+    assert!(v.finish().is_ok());
+}
+
+#[test]
+fn default_is_new_with_nothing_known() {
+    let body = mod251(5000);
+    for raw in [ok_200(&body, Some(tree_hash(&body))), ok_200(&body, None)] {
+        let mut d = RawVerifier::default();
+        let mut n = RawVerifier::new(Expectation::unknown(None)).unwrap();
+        d.feed(&raw).unwrap();
+        n.feed(&raw).unwrap();
+        assert_eq!(d.finish(), n.finish());
+    }
+}
