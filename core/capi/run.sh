@@ -7,7 +7,8 @@
 #      committed one;
 #   3. the x86-64 static library, linked with gcc -std=c11 -Wall -Wextra
 #      -Werror -fsanitize=address,undefined into tests/host.c (tree-hash
-#      vectors, raw responses in random pieces, misuse); built with
+#      vectors, raw responses in random pieces, misuse, and the receive
+#      loop of docs/c-api.md, examples/receive.c, over a socket pair); built with
 #      prove-no-panic, so that the link itself proves no panic path is left;
 #      then the default library, linked plainly (no --gc-sections) into
 #      the same test;
@@ -117,6 +118,17 @@ else
     bad "glacier_verify.h does not compile as C++"
 fi
 
+# The example of docs/c-api.md §8 is examples/receive.c, verbatim.
+awk '/^<!-- examples\/receive.c -->$/ { grab = 1; next }
+     grab && /^```c$/ { inside = 1; next }
+     inside && /^```$/ { exit }
+     inside { print }' "$root/docs/c-api.md" >target/c/receive-from-docs.c
+if diff -u examples/receive.c target/c/receive-from-docs.c >/dev/null; then
+    ok "docs/c-api.md shows examples/receive.c verbatim"
+else
+    bad "docs/c-api.md's receive loop differs from examples/receive.c"
+fi
+
 # --- 3. x86-64: the C tests under ASan and UBSan -----------------------------------------
 log "=== x86-64 ==="
 s=$SECONDS
@@ -131,10 +143,10 @@ else
     finish
     exit 1
 fi
-cflags=(-std=c11 -Wall -Wextra -Werror -g -I. -Itests)
+cflags=(-std=c11 -Wall -Wextra -Werror -g -I. -Itests -Iexamples)
 san=(-O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
 vectors=$root/core/tests/data/tree_hash_vectors.txt
-if gcc "${cflags[@]}" "${san[@]}" tests/host.c tests/cases.c target/c/libgv-proof.a \
+if gcc "${cflags[@]}" "${san[@]}" tests/host.c tests/cases.c examples/receive.c target/c/libgv-proof.a \
     -Wl,--gc-sections -o target/c/host; then
     ok "x86-64 C tests link with prove-no-panic: no panic path in the library"
     s=$SECONDS
@@ -152,7 +164,8 @@ else
     bad "x86-64 C tests do not link with prove-no-panic (a panic path is left, or a build error)"
 fi
 # The library a gateway links: no sanitizers, no --gc-sections.
-if gcc "${cflags[@]}" -O2 tests/host.c tests/cases.c target/c/libgv.a -o target/c/host-plain &&
+if gcc "${cflags[@]}" -O2 tests/host.c tests/cases.c examples/receive.c target/c/libgv.a \
+    -o target/c/host-plain &&
     ./target/c/host-plain "$vectors" >target/c/host-plain.log 2>&1 &&
     grep -qE '^capi: [0-9]+ passed, 0 failed$' target/c/host-plain.log; then
     ok "x86-64 C tests, default library linked plainly: $(tail -1 target/c/host-plain.log | sed 's/^capi: //')"

@@ -6,17 +6,26 @@
  *   gcc -std=c11 -Wall -Wextra -Werror -fsanitize=address,undefined
  * against the x86-64 static library.
  *
+ * Also runs the receive loop of docs/c-api.md (examples/receive.c) over a
+ * socket pair, a child process playing the server.
+ *
  * Usage: host VECTORS_FILE (core/tests/data/tree_hash_vectors.txt).
  * Ends with the line "capi: N passed, N failed"; exits 0 only if none failed.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
 #include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "cases.h"
 #include "glacier_verify.h"
+#include "receive.h"
 
 _Static_assert(sizeof(gv_tree_hasher) == GV_TREE_HASHER_SIZE, "hasher size");
 _Static_assert(alignof(gv_tree_hasher) == GV_TREE_HASHER_ALIGN, "hasher alignment");
@@ -546,6 +555,71 @@ static void verifier_misuse(void) {
                  GV_MISALIGNED, "init with a misaligned expectation");
 }
 
+/* --- the receive loop of docs/c-api.md ------------------------------------------------ */
+
+/* The server: writes case `c`'s response in random pieces, then closes. */
+static void serve(int sock, const gvt_case *c) {
+    static uint8_t buf[4096];
+    gvt_rng rng = {0xBEEF};
+    gvt_source_open(&source, c);
+    for (;;) {
+        size_t n = gvt_source_read(&source, buf, gvt_piece(&rng, sizeof buf));
+        if (n == 0 || send(sock, buf, n, MSG_NOSIGNAL) != (ssize_t)n) {
+            break; /* done, or the client stopped reading */
+        }
+    }
+    close(sock);
+}
+
+static void example_receive_loop(void) {
+    const gvt_case *cases[3] = {&gvt_cases[2], &gvt_cases[4], &gvt_cases[6]};
+    for (int k = 0; k < 3; k++) {
+        const gvt_case *c = cases[k];
+        char what[200];
+        snprintf(what, sizeof what, "docs/c-api.md receive loop: %s", c->name);
+        int sv[2];
+        FILE *spool = tmpfile();
+        if (spool == NULL || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
+            check(false, what, "no socket pair or spool file");
+            return;
+        }
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(sv[0]);
+            serve(sv[1], c);
+            _exit(0);
+        }
+        close(sv[1]);
+        gv_expectation e;
+        gv_verdict verdict = {0};
+        int got = gvt_expectation(c->expect, c->expected_hash, &e) == GV_OK
+                      ? gateway_receive(sv[0], &e, fileno(spool), &verdict)
+                      : GATEWAY_IO_ERROR;
+        close(sv[0]);
+        int child;
+        waitpid(pid, &child, 0);
+        bool ok = got == (int)c->want && WIFEXITED(child);
+        if (ok && got == GV_OK) {
+            /* The body is the spool's last verdict.bytes bytes. */
+            long size = (fflush(spool), ftell(spool));
+            uint8_t *body = malloc(verdict.bytes);
+            uint8_t d[32];
+            ok = body != NULL && size >= (long)verdict.bytes &&
+                 fseek(spool, size - (long)verdict.bytes, SEEK_SET) == 0 &&
+                 fread(body, 1, verdict.bytes, spool) == verdict.bytes &&
+                 gv_tree_hash(body, verdict.bytes, d) == GV_OK &&
+                 memcmp(d, verdict.tree_hash, 32) == 0 && hash_matches(d, c->want_hash);
+            free(body);
+        }
+        char detail[200];
+        snprintf(detail, sizeof detail, "returned %d (%s), want %" PRIu32, got,
+                 got >= 0 ? gv_status_str((gv_status)got) : "I/O error", c->want);
+        check(ok, what, ok ? NULL : detail);
+        fclose(spool);
+    }
+}
+
 /* --- statuses -------------------------------------------------------------------- */
 
 static void statuses(void) {
@@ -592,6 +666,7 @@ int main(int argc, char **argv) {
     responses();
     every_cut();
     verifier_misuse();
+    example_receive_loop();
     statuses();
     printf("capi: %u passed, %u failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
