@@ -12,9 +12,8 @@
 
 use nom::{
     IResult, Parser,
-    bytes::complete::{tag, take_while, take_while_m_n, take_while1},
+    bytes::complete::{take_while, take_while1},
     character::complete::char,
-    combinator::{all_consuming, opt},
 };
 
 use crate::Error;
@@ -272,25 +271,37 @@ fn trim_ows(mut v: &[u8]) -> &[u8] {
 /// `HTTP-version SP status-code [SP reason-phrase]`. `HTTP/1.0`, `HTTP/1.1`
 /// and the `HTTP/2` / `HTTP/3` forms curl writes are accepted; the reason is
 /// optional (curl writes none for HTTP/2).
-fn status_line(input: &[u8]) -> IResult<&[u8], u16> {
-    let version = (
-        tag("HTTP/"),
-        take_while_m_n(1, 1, |c: u8| c.is_ascii_digit()),
-        opt((char('.'), take_while_m_n(1, 1, |c: u8| c.is_ascii_digit()))),
-    );
-    let code = take_while_m_n(3, 3, |c: u8| c.is_ascii_digit());
-    let reason = opt((
-        char(' '),
-        take_while(|c: u8| c == b' ' || c == b'\t' || is_field_vchar(c)),
-    ));
-    (version, char(' '), code, reason)
-        .map(|(_, _, code, _): (_, _, &[u8], _)| {
-            code.iter().fold(0u16, |acc, d| {
-                acc.wrapping_mul(10)
-                    .wrapping_add(u16::from(d.wrapping_sub(b'0')))
-            })
-        })
-        .parse(input)
+///
+/// Slice patterns rather than nom: nom's `take_while_m_n` keeps a bounds
+/// check that the optimiser cannot remove, and the C ABI's builds prove
+/// that no panic path is linked (core/capi).
+fn status_line(line: &[u8]) -> Option<u16> {
+    let rest = line.strip_prefix(b"HTTP/")?;
+    let rest = match rest {
+        [major, b'.', minor, rest @ ..] if major.is_ascii_digit() && minor.is_ascii_digit() => rest,
+        [major, rest @ ..] if major.is_ascii_digit() => rest,
+        _ => return None,
+    };
+    let ([a, b, c], reason) = match rest {
+        [b' ', a, b, c, reason @ ..] if [a, b, c].iter().all(|d| d.is_ascii_digit()) => {
+            ([*a, *b, *c], reason)
+        }
+        _ => return None,
+    };
+    let reason_ok = match reason {
+        [] => true,
+        [b' ', text @ ..] => text
+            .iter()
+            .all(|&c| c == b' ' || c == b'\t' || is_field_vchar(c)),
+        _ => false,
+    };
+    let digit = |d: u8| u16::from(d.wrapping_sub(b'0'));
+    reason_ok.then(|| {
+        digit(a)
+            .wrapping_mul(100)
+            .wrapping_add(digit(b).wrapping_mul(10))
+            .wrapping_add(digit(c))
+    })
 }
 
 /// `field-name ":" OWS field-value OWS` (no space before the colon).
@@ -354,9 +365,7 @@ fn parse_one_head(buf: &[u8]) -> Result<Parsed<ResponseHead<'_>>, Error> {
     let Some(first) = lines.next_line()? else {
         return Ok(Parsed::Partial);
     };
-    let (_, status) = all_consuming(status_line)
-        .parse(first)
-        .map_err(|_| Error::InvalidStatusLine)?;
+    let status = status_line(first).ok_or(Error::InvalidStatusLine)?;
     let mut builder = HeadBuilder::new(status)?;
     loop {
         let Some(line) = lines.next_line()? else {

@@ -15,6 +15,9 @@
 //! - [`Verifier`]: expectation + head + streamed body → [`Verified`] or a
 //!   precise [`Error`] (docs/protocol.md §9). The verdict's [`Level`] says which hashes
 //!   were compared; "no checksum available" never reads as "verified".
+//! - [`RawVerifier`]: the same for the raw bytes of a response pushed in
+//!   as they come off a socket, split anywhere, the head gathered in
+//!   [`RAW_HEAD_LEN`] bytes of its own state.
 //! - [`Assembly`]: the verified pieces of one output (parts, a resumed
 //!   stream, pieces an earlier run kept) → one [`OutputVerdict`] for the
 //!   whole output: composed tree hash, every [`ExpectedHash`] compared under
@@ -30,6 +33,7 @@
 //! |---|---|
 //! | [`TreeHasher`] | 1 528 (44 pending 32-byte roots + one SHA-256 state) |
 //! | [`Verifier`] | 1 776 (a `TreeHasher` + the expectation and head facts) |
+//! | [`RawVerifier`] | 3 968 (a `Verifier` + the [`RAW_HEAD_LEN`]-byte head buffer + the verdict kept) |
 //! | [`ResponseHead`] | 152 |
 //! | [`ServiceError`] | 344 (code and message kept inline) |
 //! | [`Error`] | 72 |
@@ -83,6 +87,7 @@ mod head;
 mod output;
 mod protocol;
 mod range;
+mod raw;
 mod service_error;
 mod tree;
 mod verify;
@@ -98,6 +103,7 @@ pub use range::{
     ByteRange, ContentRange, JobKind, RangeRequest, is_megabyte_aligned, is_tree_hash_aligned,
     is_tree_hash_aligned_with_leaf, parse_retrieval_byte_range, tree_hash_header_expected,
 };
+pub use raw::{RAW_HEAD_LEN, RawVerifier};
 pub use service_error::{
     ErrorCode, ErrorType, MAX_CODE_LEN, MAX_MESSAGE_LEN, RetryClass, ServiceError, classify,
 };

@@ -278,30 +278,11 @@ impl Verifier {
     }
 
     fn with_hasher(
-        mut expect: Expectation,
+        expect: Expectation,
         hasher: TreeHasher,
         prefix_len: u64,
     ) -> Result<Self, Error> {
-        if let JobKind::Archive {
-            archive_size,
-            retrieval,
-        } = expect.job
-        {
-            if retrieval.last() >= archive_size {
-                return Err(Error::InvalidExpectation);
-            }
-            match expect.output_len {
-                None => expect.output_len = Some(retrieval.len()),
-                Some(len) if len != retrieval.len() => return Err(Error::InvalidExpectation),
-                Some(_) => {}
-            }
-        }
-        let requested = match (expect.range, expect.output_len) {
-            (Some(r), Some(len)) => Some(r.resolve(len)?),
-            (Some(RangeRequest::Closed(r)), None) => Some(r),
-            (None, Some(len)) => ByteRange::whole(len),
-            _ => None,
-        };
+        let (expect, requested) = resolve(expect)?;
         Ok(Verifier {
             expect,
             requested,
@@ -310,6 +291,32 @@ impl Verifier {
             accepted: None,
             received: 0,
         })
+    }
+
+    /// `Verifier::new(Expectation::unknown(None))`, which cannot fail.
+    pub(crate) fn unknown() -> Self {
+        Verifier {
+            expect: Expectation::unknown(None),
+            requested: None,
+            hasher: TreeHasher::new(),
+            prefix_len: 0,
+            accepted: None,
+            received: 0,
+        }
+    }
+
+    /// [`new`](Self::new) in place, for [`RawVerifier`](crate::RawVerifier):
+    /// the same checks, without a second 1.7 KB state on the stack. On an
+    /// error `self` is unchanged.
+    pub(crate) fn restart(&mut self, expect: Expectation) -> Result<(), Error> {
+        let (expect, requested) = resolve(expect)?;
+        self.expect = expect;
+        self.requested = requested;
+        self.hasher = TreeHasher::new();
+        self.prefix_len = 0;
+        self.accepted = None;
+        self.received = 0;
+        Ok(())
     }
 
     /// Checks the head: status, `Content-Range`, `Content-Length` (steps 1–3).
@@ -437,8 +444,8 @@ impl Verifier {
         self.settle(true)
     }
 
-    /// [`finish`](Self::finish) in place.
-    fn conclude(&mut self) -> Result<Verified, Error> {
+    /// [`finish`](Self::finish) in place (also for [`RawVerifier`](crate::RawVerifier)).
+    pub(crate) fn conclude(&mut self) -> Result<Verified, Error> {
         self.settle(false)
     }
 
@@ -492,6 +499,33 @@ impl Verifier {
             content_range_total_mismatch: a.total_mismatch,
         })
     }
+}
+
+/// Checks an expectation and resolves its range: refuses a retrieval range
+/// past the archive and an output length other than the retrieval range's;
+/// derives the output length of an archive job.
+fn resolve(mut expect: Expectation) -> Result<(Expectation, Option<ByteRange>), Error> {
+    if let JobKind::Archive {
+        archive_size,
+        retrieval,
+    } = expect.job
+    {
+        if retrieval.last() >= archive_size {
+            return Err(Error::InvalidExpectation);
+        }
+        match expect.output_len {
+            None => expect.output_len = Some(retrieval.len()),
+            Some(len) if len != retrieval.len() => return Err(Error::InvalidExpectation),
+            Some(_) => {}
+        }
+    }
+    let requested = match (expect.range, expect.output_len) {
+        (Some(r), Some(len)) => Some(r.resolve(len)?),
+        (Some(RangeRequest::Closed(r)), None) => Some(r),
+        (None, Some(len)) => ByteRange::whole(len),
+        _ => None,
+    };
+    Ok((expect, requested))
 }
 
 impl ErrorType for Verifier {
