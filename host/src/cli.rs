@@ -526,7 +526,7 @@ fn run_download(
             if to_stdout {
                 copy_to_stdout(&paths.target)?;
             }
-            let report = Report::verified(plan, &outcome, attempts(&log), outfile);
+            let report = Report::verified(plan, outcome, attempts(&log), outfile);
             emit_report(&report, to_stdout);
             Ok(exit::OK)
         }
