@@ -48,22 +48,10 @@ finish() {
 
 # --- Debian packages (the Cortex-M set of tests/cortex-m/run.sh, plus the
 # C compilers and newlib) ---------------------------------------------------------
-pkgs=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22 qemu-system-arm binutils-arm-none-eabi
-    gcc-arm-none-eabi libnewlib-arm-none-eabi gcc libc6-dev)
-missing=()
-for p in "${pkgs[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-    log "installing ${missing[*]}"
-    s=$SECONDS
-    sudo=()
-    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-    "${sudo[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
-        "${missing[@]}" >/dev/null
-    log "packages installed in $((SECONDS - s)) s"
-fi
+# shellcheck source=../../tests/lib/debian.sh
+source "$here/../../tests/lib/debian.sh"
+ensure_debian_packages rustc-web cargo-web rust-web-src rust-web-llvm lld-22 qemu-system-arm binutils-arm-none-eabi \
+    gcc-arm-none-eabi libnewlib-arm-none-eabi gcc libc6-dev
 
 # --- The machine's (rustup) toolchain for the host build, without the
 # embedded step's variables ------------------------------------------------------------

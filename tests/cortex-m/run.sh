@@ -31,21 +31,9 @@ STACK_BUDGET=$((8 * 1024))
 QEMU_TIMEOUT=120
 
 # --- Debian packages -----------------------------------------------------------
-pkgs=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22 qemu-system-arm binutils-arm-none-eabi)
-missing=()
-for p in "${pkgs[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-    log "installing ${missing[*]}"
-    s=$SECONDS
-    sudo=()
-    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-    "${sudo[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
-        "${missing[@]}" >/dev/null
-    log "packages installed in $((SECONDS - s)) s"
-fi
+# shellcheck source=../lib/debian.sh
+source "$here/../lib/debian.sh"
+ensure_debian_packages rustc-web cargo-web rust-web-src rust-web-llvm lld-22 qemu-system-arm binutils-arm-none-eabi
 
 # --- defmt-print (host tool; the machine's normal cargo builds it) -----------------
 cargo_home=${CARGO_HOME:-$HOME/.cargo}
