@@ -80,7 +80,7 @@ pub(super) fn route(shared: &Shared, req: &Request) -> Option<Routed> {
         #[cfg(feature = "faults")]
         faults: Vec::new(),
     };
-    shared.complete_due_jobs();
+    shared.advance_jobs();
     let reply = answer(shared, req, &target);
     Some(Routed { reply, info })
 }
@@ -125,9 +125,10 @@ fn answer(shared: &Shared, req: &Request, target: &VaultTarget) -> Reply {
     }
 }
 
-/// The first pending injected error for `operation`, counting it down.
+/// The first pending injected error for `operation`, counting it down
+/// (also DescribeJob's and GetJobOutput's, routed in [`super::route`]).
 #[cfg(feature = "faults")]
-fn injected_error(shared: &Shared, operation: Operation) -> Option<Reply> {
+pub(super) fn injected_error(shared: &Shared, operation: Operation) -> Option<Reply> {
     let mut faults = lock(&shared.operation_faults);
     let fault = faults
         .iter_mut()
@@ -250,7 +251,7 @@ impl<'a, T> Page<'a, T> {
                     )
                 })?,
         };
-        let end = (start + limit).min(all.len());
+        let end = start.saturating_add(limit).min(all.len());
         Ok(Page {
             items: &all[start..end],
             marker: all.get(end).map(|item| marker_of(key(item))),
@@ -259,6 +260,6 @@ impl<'a, T> Page<'a, T> {
 }
 
 /// The opaque marker naming an item.
-fn marker_of(key: &str) -> String {
+pub(super) fn marker_of(key: &str) -> String {
     key.bytes().map(|b| format!("{b:02x}")).collect()
 }
