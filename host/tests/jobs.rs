@@ -971,3 +971,46 @@ fn jobs_expire_by_themselves_after_the_window() {
     let r = wait(&h, &job, &[]);
     assert_eq!(r.code, 3, "{}", r.describe());
 }
+
+#[test]
+fn initiate_job_retried_after_a_5xx_says_a_second_job_may_exist() {
+    let h = Harness::new("initiate-5xx");
+    let id = stored_archive(&h, 60, MIB);
+    // Glacier started the job, but its answer was lost in a 503.
+    h.ep.fail_operation_after(
+        Operation::InitiateJob,
+        1,
+        503,
+        "ServiceUnavailableException",
+    );
+    let r = vault_cmd(
+        &h,
+        &["initiate-job", "--vault-name", VAULT, "--archive-id", &id],
+    );
+    let job = ok_json(&r)["jobId"].as_str().unwrap().to_owned();
+    assert!(
+        r.stderr
+            .contains("1 InitiateJob attempt(s) failed after the request may have reached Glacier"),
+        "{}",
+        r.describe()
+    );
+    assert!(
+        r.stderr.contains("list-jobs --vault-name"),
+        "{}",
+        r.describe()
+    );
+    // The retry started a second job: both are listed (the upload job is the third).
+    let listed = ok_json(&vault_cmd(&h, &["list-jobs", "--vault-name", VAULT]));
+    let ids = job_ids(&listed);
+    assert_eq!(ids.len(), 3, "{listed}");
+    assert!(ids.contains(&job));
+
+    // Throttling started nothing: retried without the warning.
+    h.ep.fail_operation(Operation::InitiateJob, 1, 400, "ThrottlingException");
+    let r = vault_cmd(
+        &h,
+        &["initiate-job", "--vault-name", VAULT, "--archive-id", &id],
+    );
+    ok_json(&r);
+    assert!(!r.stderr.contains("may have"), "{}", r.describe());
+}

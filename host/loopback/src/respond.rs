@@ -163,7 +163,7 @@ pub(crate) fn route(shared: &Shared, req: &Request) -> Routed {
         faults: Vec::new(),
     };
     #[cfg(feature = "faults")]
-    if let Some(reply) = vaults::injected_error(shared, target.operation) {
+    if let Some(reply) = vaults::injected_error(shared, target.operation, false) {
         return Routed { reply, info };
     }
     let reply = match find_job(shared, &target) {

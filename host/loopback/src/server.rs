@@ -613,6 +613,21 @@ impl Endpoint {
             remaining: times,
             status,
             code: code.to_owned(),
+            after: false,
+        });
+    }
+
+    /// Like [`fail_operation`](Self::fail_operation) for a vault operation,
+    /// but the error is answered after the operation took effect: an
+    /// InitiateJob that started its job although its client saw a 503.
+    #[cfg(feature = "faults")]
+    pub fn fail_operation_after(&self, operation: Operation, times: u32, status: u16, code: &str) {
+        lock(&self.shared.operation_faults).push(crate::respond::OperationFault {
+            operation,
+            remaining: times,
+            status,
+            code: code.to_owned(),
+            after: true,
         });
     }
 

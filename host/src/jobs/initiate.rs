@@ -6,13 +6,13 @@
 use std::path::Path;
 
 use clap::{ArgGroup, Args};
-use glacier_verify_core::{ByteRange, MAX_DESCRIPTION_LEN, MIB, is_tree_hash_aligned};
+use glacier_verify_core::{ByteRange, MAX_DESCRIPTION_LEN, MIB, RetryClass, is_tree_hash_aligned};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{Permission, path, print_json};
-use crate::client::Client;
+use crate::client::{Client, RequestFailure};
 use crate::download::{Log, RetryPolicy};
 use crate::error::{HostError, exit};
 
@@ -89,17 +89,49 @@ pub fn run(c: &Client, a: &InitiateJobArgs) -> Result<i32, HostError> {
     let retry = RetryPolicy::standard();
     let unreported = Log::default();
     let mut attempt = 0u32;
-    let out = loop {
+    // Retried like the SDKs retry it; an attempt that may have started a
+    // job is said so, since a retry can then start a second one.
+    let mut uncertain = 0u32;
+    let outcome = loop {
         attempt += 1;
         match c.initiate_job(&target, &body) {
-            Ok(v) => break v,
-            Err(f) => retry
-                .after_failure(f, attempt, "InitiateJob ", &unreported)
-                .map_err(|e| permission.explain(e))?,
+            Ok(v) => break Ok(v),
+            Err(f) => {
+                uncertain += u32::from(may_have_started_a_job(&f));
+                if let Err(e) = retry.after_failure(f, attempt, "InitiateJob ", &unreported) {
+                    break Err(permission.explain(e));
+                }
+            }
         }
     };
-    print_json(&out)?;
+    if uncertain > 0 {
+        eprintln!(
+            "glacier-verify: warning: {uncertain} InitiateJob attempt(s) failed after the request may have reached Glacier; \
+             each may have started a job too: see `list-jobs --vault-name {} --completed false`",
+            a.vault_name
+        );
+    }
+    print_json(&outcome?)?;
     Ok(exit::OK)
+}
+
+/// Whether a failed InitiateJob may still have started a job: Glacier
+/// answered 5xx or 408, or the connection failed once the request could
+/// have reached it. A throttled request, a refusal and a connection that
+/// was never made started none.
+fn may_have_started_a_job(f: &RequestFailure) -> bool {
+    if f.class != RetryClass::Transient {
+        return false;
+    }
+    match &f.error {
+        HostError::Http { source, .. } => !matches!(
+            source,
+            ureq::Error::ConnectionFailed
+                | ureq::Error::HostNotFound
+                | ureq::Error::Timeout(ureq::Timeout::Resolve | ureq::Timeout::Connect)
+        ),
+        _ => true,
+    }
 }
 
 /// The JobParameters object: given, or built from the flags.

@@ -25,6 +25,9 @@ pub(crate) struct OperationFault {
     pub remaining: u32,
     pub status: u16,
     pub code: String,
+    /// Answered after the operation took effect (an InitiateJob that
+    /// started its job), not instead of it.
+    pub after: bool,
 }
 
 /// A request for a vault operation, recognised by method and path.
@@ -94,15 +97,25 @@ fn answer(shared: &Shared, req: &Request, target: &VaultTarget) -> Reply {
         );
     }
     #[cfg(feature = "faults")]
-    if let Some(reply) = injected_error(shared, target.operation) {
+    if let Some(reply) = injected_error(shared, target.operation, false) {
         return reply;
     }
     let query = match Query::parse(req.query()) {
         Ok(q) => q,
         Err(reply) => return reply,
     };
+    let reply = operate(shared, req, target, &query);
+    #[cfg(feature = "faults")]
+    if let Some(error) = injected_error(shared, target.operation, true) {
+        return error;
+    }
+    reply
+}
+
+/// The operation's own answer.
+fn operate(shared: &Shared, req: &Request, target: &VaultTarget, query: &Query) -> Reply {
     match (target.operation, target.vault.as_deref()) {
-        (Operation::ListVaults, _) => list_vaults(shared, &query),
+        (Operation::ListVaults, _) => list_vaults(shared, query),
         (Operation::GetDataRetrievalPolicy, _) => Reply::json(
             200,
             &json!({ "Policy": { "Rules": [{ "Strategy": "FreeTier", "BytesPerHour": Value::Null }] } }),
@@ -118,21 +131,22 @@ fn answer(shared: &Shared, req: &Request, target: &VaultTarget) -> Reply {
             super::jobs::initiate_job(shared, v, req.body())
         }
         (Operation::ListJobs, Some(v)) if shared.vault_exists(v) => {
-            super::jobs::list_jobs(shared, v, &query)
+            super::jobs::list_jobs(shared, v, query)
         }
         (_, Some(v)) => vault_not_found(shared, v),
         (_, None) => Reply::json_error(500, "ServiceUnavailableException", "unroutable"),
     }
 }
 
-/// The first pending injected error for `operation`, counting it down
-/// (also DescribeJob's and GetJobOutput's, routed in [`super::route`]).
+/// The first pending injected error for `operation` answered instead of
+/// it (`after` false) or after it took effect (`after` true), counting it
+/// down (also DescribeJob's and GetJobOutput's, routed in [`super::route`]).
 #[cfg(feature = "faults")]
-pub(super) fn injected_error(shared: &Shared, operation: Operation) -> Option<Reply> {
+pub(super) fn injected_error(shared: &Shared, operation: Operation, after: bool) -> Option<Reply> {
     let mut faults = lock(&shared.operation_faults);
     let fault = faults
         .iter_mut()
-        .find(|f| f.operation == operation && f.remaining > 0)?;
+        .find(|f| f.operation == operation && f.after == after && f.remaining > 0)?;
     fault.remaining -= 1;
     Some(Reply::json_error(
         fault.status,
