@@ -264,7 +264,7 @@ fn check_inventory_range(range: &Value) -> Result<(), HostError> {
         )));
     }
     if let Some(l) = text("Limit")?
-        && !l.parse::<u64>().is_ok_and(|n| n >= 1)
+        && !(l.bytes().all(|b| b.is_ascii_digit()) && l.parse::<u64>().is_ok_and(|n| n >= 1))
     {
         return Err(HostError::Usage(format!(
             "the inventory limit must be a positive integer (got {l:?})"
@@ -426,6 +426,7 @@ mod tests {
         refused(serde_json::json!({"Limit": 10}), "must be a string");
         refused(serde_json::json!({"Limit": "0"}), "positive integer");
         refused(serde_json::json!({"Limit": "-3"}), "positive integer");
+        refused(serde_json::json!({"Limit": "+3"}), "positive integer");
         refused(serde_json::json!({"Marker": 7}), "must be a string");
         refused(serde_json::json!("x"), "JSON object");
     }
