@@ -582,16 +582,16 @@ fn precedence_between_sources() {
 
 #[test]
 fn credentials_expiring_during_a_slow_download_are_refreshed() {
-    // Four 1 MiB parts, one at a time, each drip-fed for about 1.6 s.
+    // Four 1 MiB parts, one at a time, each drip-fed for about 2.4 s.
     let w = World::with_job("cred-refresh", |j| {
         j.with_fault(FaultRule::always(Fault::SlowDrip {
             bytes_per_chunk: 64 * 1024,
-            delay: Duration::from_millis(100),
+            delay: Duration::from_millis(150),
         }))
     });
     let sts = w.sts();
-    // The first credentials enter the 15-minute refresh window 3 s into the run.
-    sts.push_lifetime(Lifetime::both(Duration::from_secs(15 * 60 + 3)));
+    // The first credentials enter the 15-minute refresh window 4 s into the run.
+    sts.push_lifetime(Lifetime::both(Duration::from_secs(15 * 60 + 4)));
     let r = w.get(
         w.web_identity(&sts),
         &["--part-size", "1MiB", "--parallel", "1"],
