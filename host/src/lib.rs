@@ -18,6 +18,7 @@ pub mod journal;
 pub mod offline;
 pub mod outfile;
 pub mod progress;
+pub mod render;
 pub mod report;
 pub mod selftest;
 pub mod transport;

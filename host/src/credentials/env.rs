@@ -32,6 +32,8 @@ pub const ENV_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
 pub const ENV_IGNORE_CONFIGURED_ENDPOINT_URLS: &str = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
 /// A PEM bundle of extra certificate authorities.
 pub const ENV_CA_BUNDLE: &str = "AWS_CA_BUNDLE";
+/// The output format (`json`, `text`, `table`) when `--output` is not given.
+pub const ENV_DEFAULT_OUTPUT: &str = "AWS_DEFAULT_OUTPUT";
 
 /// Every variable [`Env::from_process`] reads.
 pub const ENV_VARS: &[&str] = &[
@@ -48,6 +50,7 @@ pub const ENV_VARS: &[&str] = &[
     ENV_ENDPOINT_URL,
     ENV_IGNORE_CONFIGURED_ENDPOINT_URLS,
     ENV_CA_BUNDLE,
+    ENV_DEFAULT_OUTPUT,
     "HOME",
     "USERPROFILE",
 ];

@@ -36,6 +36,9 @@
 //! **CA bundle** ([`resolve_ca_bundle`]): `--ca-bundle`, `AWS_CA_BUNDLE`, then `ca_bundle`
 //! in the config file's profile section (docs/protocol.md §13); none means the default roots.
 //!
+//! **Output format** ([`resolve_output`]): `--output`, `AWS_DEFAULT_OUTPUT`, then `output`
+//! in the config file's profile section; none means JSON.
+//!
 //! Empty environment variables count as unset. `~/` at the start of a file path variable
 //! means `$HOME/` (`%USERPROFILE%` when `HOME` is unset).
 //!
@@ -70,6 +73,7 @@ mod error;
 mod files;
 mod ini;
 mod keys;
+mod output;
 mod profile;
 mod region;
 #[cfg(test)]
@@ -82,14 +86,15 @@ pub use endpoint::{
     EndpointError, EndpointUrl, ResolvedEndpoint, Scheme, default_endpoint, resolve_endpoint,
 };
 pub use env::{
-    ENV_ACCESS_KEY_ID, ENV_CA_BUNDLE, ENV_CONFIG_FILE, ENV_DEFAULT_REGION, ENV_ENDPOINT_URL,
-    ENV_ENDPOINT_URL_GLACIER, ENV_IGNORE_CONFIGURED_ENDPOINT_URLS, ENV_PROFILE, ENV_REGION,
-    ENV_SECRET_ACCESS_KEY, ENV_SECURITY_TOKEN, ENV_SESSION_TOKEN, ENV_SHARED_CREDENTIALS_FILE,
-    ENV_VARS, Env, MAX_FILE_SIZE,
+    ENV_ACCESS_KEY_ID, ENV_CA_BUNDLE, ENV_CONFIG_FILE, ENV_DEFAULT_OUTPUT, ENV_DEFAULT_REGION,
+    ENV_ENDPOINT_URL, ENV_ENDPOINT_URL_GLACIER, ENV_IGNORE_CONFIGURED_ENDPOINT_URLS, ENV_PROFILE,
+    ENV_REGION, ENV_SECRET_ACCESS_KEY, ENV_SECURITY_TOKEN, ENV_SESSION_TOKEN,
+    ENV_SHARED_CREDENTIALS_FILE, ENV_VARS, Env, MAX_FILE_SIZE,
 };
 pub use error::{ConfigError, Source};
 pub use ini::{Ini, IniEntry, IniError, IniErrorKind, IniSection, parse_ini};
 pub use keys::{ResolvedCredentials, resolve_credentials};
+pub use output::{OutputSetting, resolve_output};
 pub use profile::{Profile, resolve_profile};
 pub use region::{Region, ResolvedRegion, resolve_region};
 

@@ -78,7 +78,7 @@ pub fn run(c: &Client, a: &InitiateJobArgs) -> Result<i32, HostError> {
                 .map_err(|e| permission.explain(e))?,
         }
     };
-    print_json(&out)?;
+    print_json("InitiateJob", &out)?;
     Ok(exit::OK)
 }
 

@@ -4,8 +4,6 @@
 //! Their requests are retried like DescribeJob's; an AccessDeniedException
 //! is explained with the IAM action the command needed ([`Permission`]).
 
-use std::io::Write;
-
 use serde_json::Value;
 
 use crate::client::Client;
@@ -140,15 +138,10 @@ pub fn with_query(path: &str, params: &[(&str, Option<&str>)]) -> String {
     }
 }
 
-/// Prints a JSON document on stdout, indented like the AWS CLI's output.
-pub fn print_json(v: &Value) -> Result<(), HostError> {
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "{}",
-        serde_json::to_string_pretty(v).unwrap_or_default()
-    )
-    .map_err(|e| HostError::io("<stdout>", e))
+/// Prints `operation`'s answer on stdout as the AWS CLI does (its shape,
+/// `--query`, `--output`: [`crate::render`]).
+pub fn print_json(operation: &str, v: &Value) -> Result<(), HostError> {
+    crate::render::print(operation, v)
 }
 
 /// Follows a list operation's markers: requests pages from `first_marker`
