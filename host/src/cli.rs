@@ -146,11 +146,14 @@ enum Command {
     /// Print the account's provisioned capacity units as JSON.
     ListProvisionedCapacity(crate::jobs::vaults::AccountArgs),
     /// Print a shell completion script (see README: installing completions).
+    #[cfg(feature = "man-and-completions")]
     Completion(CompletionArgs),
     /// Print the manual page (roff): `glacier-verify man > glacier-verify.1`.
+    #[cfg(feature = "man-and-completions")]
     Man,
 }
 
+#[cfg(feature = "man-and-completions")]
 #[derive(Args, Debug)]
 struct CompletionArgs {
     /// The shell.
@@ -362,7 +365,9 @@ pub fn run(cli: Cli) -> i32 {
         Command::ListProvisionedCapacity(a) => {
             vault_command(&g, |c| crate::jobs::vaults::provisioned_capacity(c, &a))
         }
+        #[cfg(feature = "man-and-completions")]
         Command::Completion(a) => completion(a.shell),
+        #[cfg(feature = "man-and-completions")]
         Command::Man => man_page(),
     };
     match result {
@@ -376,15 +381,14 @@ pub fn run(cli: Cli) -> i32 {
 
 /// Whether the command prints a JSON document (and so reads `--output`).
 fn prints_documents(command: &Command) -> bool {
-    !matches!(
-        command,
-        Command::TreeHash(_)
-            | Command::Inventory(_)
-            | Command::Selftest(_)
-            | Command::Wait(_)
-            | Command::Completion(_)
-            | Command::Man
-    )
+    match command {
+        Command::TreeHash(_) | Command::Inventory(_) | Command::Selftest(_) | Command::Wait(_) => {
+            false
+        }
+        #[cfg(feature = "man-and-completions")]
+        Command::Completion(_) | Command::Man => false,
+        _ => true,
+    }
 }
 
 /// `--output` (else `AWS_DEFAULT_OUTPUT`, else the profile's `output`),
@@ -699,6 +703,7 @@ fn emit_failure(report: &Report, to_stdout: bool) {
 }
 
 /// `completion SHELL`: the completion script for the whole command line.
+#[cfg(feature = "man-and-completions")]
 fn completion(shell: clap_complete::Shell) -> Result<i32, HostError> {
     use clap::CommandFactory;
     let mut out = Vec::new();
@@ -707,6 +712,7 @@ fn completion(shell: clap_complete::Shell) -> Result<i32, HostError> {
 }
 
 /// `man`: the manual page, with every command and option.
+#[cfg(feature = "man-and-completions")]
 fn man_page() -> Result<i32, HostError> {
     use clap::CommandFactory;
     let mut out = Vec::new();
@@ -716,6 +722,7 @@ fn man_page() -> Result<i32, HostError> {
     write_stdout(&out)
 }
 
+#[cfg(feature = "man-and-completions")]
 fn write_stdout(bytes: &[u8]) -> Result<i32, HostError> {
     let mut out = std::io::stdout().lock();
     out.write_all(bytes)

@@ -428,6 +428,7 @@ fn version_after_a_command_is_the_commands_version() {
 }
 
 #[test]
+#[cfg(feature = "man-and-completions")]
 fn completions_for_every_shell_and_a_man_page() {
     let h = Harness::new("cli-completion");
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {

@@ -224,9 +224,10 @@ fn vaults_are_listed_and_described() {
         d["VaultARN"],
         format!("arn:aws:glacier:{REGION}:012345678901:vaults/{VAULT}")
     );
-    for field in ["CreationDate", "LastInventoryDate"] {
-        assert!(d.get(field).is_some(), "{field}: {d}");
-    }
+    assert!(d.get("CreationDate").is_some(), "{d}");
+    // The endpoint's vault has had no inventory: its `null` is left out, as
+    // the AWS CLI leaves out null members.
+    assert!(d.get("LastInventoryDate").is_none(), "{d}");
     let r = vault_cmd(&h, &["describe-vault", "--vault-name", "nowhere"]);
     assert_eq!(r.code, 3, "{}", r.describe());
 }
