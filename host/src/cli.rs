@@ -763,6 +763,36 @@ mod tests {
     }
 
     #[test]
+    fn timeouts_of_zero_are_none_and_global_options_go_anywhere() {
+        assert_eq!(timeout(0), None);
+        assert_eq!(timeout(7), Some(Duration::from_secs(7)));
+        let cli = Cli::try_parse_from([
+            "glacier-verify",
+            "--no-paginate",
+            "--cli-read-timeout",
+            "0",
+            "list-vaults",
+            "--output",
+            "text",
+        ])
+        .unwrap();
+        assert!(cli.global.no_paginate);
+        assert_eq!(cli.global.cli_read_timeout, 0);
+        assert_eq!(cli.global.cli_connect_timeout, 60);
+        assert_eq!(cli.global.output.as_deref(), Some("text"));
+        // The subcommands lost their own --no-paginate to the global one.
+        let cli = Cli::try_parse_from([
+            "glacier-verify",
+            "list-jobs",
+            "--vault-name",
+            "v",
+            "--no-paginate",
+        ])
+        .unwrap();
+        assert!(cli.global.no_paginate);
+    }
+
+    #[test]
     fn account_ids() {
         assert!(parse_account_id("-").is_ok());
         assert!(parse_account_id("012345678901").is_ok());
