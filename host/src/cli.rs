@@ -14,6 +14,7 @@ use crate::download::{self, Download, Log, OutputPaths, Plan, Request, RetryPoli
 use crate::error::{HostError, exit};
 use crate::outfile::{self, OutputLock};
 use crate::progress::Progress;
+use crate::render::{Query, Stream};
 use crate::report::{Attempts, Report};
 
 const EXIT_CODES: &str = "\
@@ -33,7 +34,7 @@ Exit codes:
 /// Download Amazon S3 Glacier job output and verify it: sizes, ranges and
 /// SHA-256 tree hashes, checked as the bytes stream in.
 #[derive(Parser, Debug)]
-#[command(name = "glacier-verify", version, after_help = EXIT_CODES)]
+#[command(name = "glacier-verify", version, propagate_version = true, after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -70,6 +71,39 @@ pub struct Global {
     /// No progress line.
     #[arg(long, global = true)]
     quiet: bool,
+    /// How JSON answers are printed: json, text (tab-separated) or table
+    /// (else AWS_DEFAULT_OUTPUT, `output` in ~/.aws/config, json).
+    #[arg(long, global = true, value_name = "FORMAT", value_parser = crate::render::Format::NAMES)]
+    output: Option<String>,
+    /// A JMESPath expression applied to the JSON answer before it is printed
+    /// (e.g. `--query checksum --output text` prints the verified tree hash alone).
+    #[arg(long, global = true, value_name = "JMESPATH", value_parser = Query::parse)]
+    query: Option<Query>,
+    /// Colour in table output: on, off, or auto (when stdout is a terminal).
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
+    color: ColorArg,
+    /// list-jobs and list-vaults: one request only; its Marker is printed when more follow.
+    #[arg(long, global = true)]
+    no_paginate: bool,
+    /// Seconds to wait for a connection to open; 0 waits as long as the
+    /// operating system does. The AWS CLI's default.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60)]
+    cli_connect_timeout: u64,
+    /// Longest silence from the server, in seconds, before a request counts as
+    /// failed (and is retried); 0 never gives up. The AWS CLI's default.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60)]
+    cli_read_timeout: u64,
+}
+
+/// `--color`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ColorArg {
+    /// Always colour tables.
+    On,
+    /// Never.
+    Off,
+    /// When stdout is a terminal.
+    Auto,
 }
 
 /// `--trust-store`.
@@ -111,6 +145,20 @@ enum Command {
     GetDataRetrievalPolicy(crate::jobs::vaults::AccountArgs),
     /// Print the account's provisioned capacity units as JSON.
     ListProvisionedCapacity(crate::jobs::vaults::AccountArgs),
+    /// Print a shell completion script (see README: installing completions).
+    #[cfg(feature = "man-and-completions")]
+    Completion(CompletionArgs),
+    /// Print the manual page (roff): `glacier-verify man > glacier-verify.1`.
+    #[cfg(feature = "man-and-completions")]
+    Man,
+}
+
+#[cfg(feature = "man-and-completions")]
+#[derive(Args, Debug)]
+struct CompletionArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
 }
 
 const GET_AFTER_HELP: &str = "\
@@ -161,9 +209,9 @@ struct GetJobOutput {
     /// Attempts per request before giving up (retries throttling, 5xx, timeouts, cut or corrupt bodies).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
     max_attempts: u32,
-    /// Longest silence from the server, in seconds, before a request counts as failed.
-    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    read_timeout: u64,
+    /// This command's --cli-read-timeout (kept for existing scripts); wins over it.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    read_timeout: Option<u64>,
     /// First retry backoff in milliseconds (doubles each attempt, with jitter, up to 20 s).
     #[arg(long, default_value_t = 1000, hide = true)]
     retry_base_ms: u64,
@@ -271,6 +319,15 @@ fn parse_part_size(s: &str) -> Result<u64, String> {
 /// Runs a parsed command; returns the exit code.
 pub fn run(cli: Cli) -> i32 {
     let g = cli.global;
+    if prints_documents(&cli.command) {
+        match output_options(&g) {
+            Ok(output) => crate::render::install(output),
+            Err(e) => {
+                eprintln!("glacier-verify: {e}");
+                return e.exit_code();
+            }
+        }
+    }
     let result = match cli.command {
         Command::GetJobOutput(a) => get_job_output(&g, a),
         Command::DescribeJob(a) => describe_job(&g, &a),
@@ -291,8 +348,14 @@ pub fn run(cli: Cli) -> i32 {
         },
         Command::InitiateJob(a) => vault_command(&g, |c| crate::jobs::initiate::run(c, &a)),
         Command::Wait(w) => vault_command(&g, |c| crate::jobs::wait::run(c, &w, g.quiet)),
-        Command::ListJobs(a) => vault_command(&g, |c| crate::jobs::list::run(c, &a)),
-        Command::ListVaults(a) => vault_command(&g, |c| crate::jobs::vaults::list_vaults(c, &a)),
+        Command::ListJobs(mut a) => {
+            a.no_paginate = g.no_paginate;
+            vault_command(&g, |c| crate::jobs::list::run(c, &a))
+        }
+        Command::ListVaults(mut a) => {
+            a.no_paginate = g.no_paginate;
+            vault_command(&g, |c| crate::jobs::vaults::list_vaults(c, &a))
+        }
         Command::DescribeVault(a) => {
             vault_command(&g, |c| crate::jobs::vaults::describe_vault(c, &a))
         }
@@ -302,6 +365,10 @@ pub fn run(cli: Cli) -> i32 {
         Command::ListProvisionedCapacity(a) => {
             vault_command(&g, |c| crate::jobs::vaults::provisioned_capacity(c, &a))
         }
+        #[cfg(feature = "man-and-completions")]
+        Command::Completion(a) => completion(a.shell),
+        #[cfg(feature = "man-and-completions")]
+        Command::Man => man_page(),
     };
     match result {
         Ok(code) => code,
@@ -312,7 +379,52 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
-fn client(g: &Global, read_timeout: Duration) -> Result<Client, HostError> {
+/// Whether the command prints a JSON document (and so reads `--output`).
+fn prints_documents(command: &Command) -> bool {
+    match command {
+        Command::TreeHash(_) | Command::Inventory(_) | Command::Selftest(_) | Command::Wait(_) => {
+            false
+        }
+        #[cfg(feature = "man-and-completions")]
+        Command::Completion(_) | Command::Man => false,
+        _ => true,
+    }
+}
+
+/// `--output` (else `AWS_DEFAULT_OUTPUT`, else the profile's `output`),
+/// `--query` and `--color`.
+fn output_options(g: &Global) -> Result<crate::render::Output, HostError> {
+    use crate::credentials::{Env, resolve_output, resolve_profile};
+    use crate::render::{Color, Format, Output};
+    let env = Env::from_process();
+    let profile = resolve_profile(&env, g.profile.as_deref())?;
+    let format = match resolve_output(&env, g.output.as_deref(), &profile)? {
+        None => Format::Json,
+        Some(setting) => Format::parse(&setting.name).ok_or_else(|| {
+            HostError::Usage(format!(
+                "{}: unknown output format {:?}: glacier-verify prints json, text or table \
+                 (not the AWS CLI's yaml or yaml-stream)",
+                setting.source, setting.name
+            ))
+        })?,
+    };
+    Ok(Output {
+        format,
+        query: g.query.clone(),
+        color: match g.color {
+            ColorArg::On => Color::On,
+            ColorArg::Off => Color::Off,
+            ColorArg::Auto => Color::Auto,
+        },
+    })
+}
+
+/// `--cli-connect-timeout` / `--cli-read-timeout` seconds: 0 is none.
+fn timeout(secs: u64) -> Option<Duration> {
+    (secs > 0).then(|| Duration::from_secs(secs))
+}
+
+fn client(g: &Global, read_timeout: Option<Duration>) -> Result<Client, HostError> {
     use crate::credentials::{Env, Net, Overrides, provider, resolve, resolve_ca_bundle};
     use crate::transport::{ProxyEnv, Transport, TrustOptions, TrustStore};
     let env = Env::from_process();
@@ -354,7 +466,7 @@ fn client(g: &Global, read_timeout: Duration) -> Result<Client, HostError> {
         endpoint: resolved.endpoint.url,
         region: resolved.region.region.as_str().to_string(),
         credentials,
-        connect_timeout: Duration::from_secs(10),
+        connect_timeout: timeout(g.cli_connect_timeout),
         read_timeout,
         debug: g.debug,
         transport,
@@ -366,7 +478,7 @@ fn vault_command(
     g: &Global,
     command: impl FnOnce(&Client) -> Result<i32, HostError>,
 ) -> Result<i32, HostError> {
-    command(&client(g, Duration::from_secs(60))?)
+    command(&client(g, timeout(g.cli_read_timeout))?)
 }
 
 fn location(a: &JobArgs) -> JobLocation {
@@ -378,9 +490,9 @@ fn location(a: &JobArgs) -> JobLocation {
 }
 
 fn describe_job(g: &Global, a: &JobArgs) -> Result<i32, HostError> {
-    let c = client(g, Duration::from_secs(60))?;
+    let c = client(g, timeout(g.cli_read_timeout))?;
     let (_, raw) = crate::jobs::describe_job(&c, &location(a), &RetryPolicy::standard())?;
-    crate::jobs::print_json(&raw)?;
+    crate::render::print("DescribeJob", &raw)?;
     Ok(exit::OK)
 }
 
@@ -403,7 +515,7 @@ fn inventory(a: &InventoryArgs) -> Result<i32, HostError> {
 }
 
 fn get_job_output(g: &Global, a: GetJobOutput) -> Result<i32, HostError> {
-    let c = client(g, Duration::from_secs(a.read_timeout))?;
+    let c = client(g, timeout(a.read_timeout.unwrap_or(g.cli_read_timeout)))?;
     let loc = location(&a.job);
     let to_stdout = a.outfile.as_os_str() == "-";
     // Check the output location before spending a request, and hold it.
@@ -433,7 +545,7 @@ fn get_locked(
     };
     if a.wait {
         crate::jobs::wait::until_completed(c, &loc, &a.schedule, g.quiet).inspect_err(|e| {
-            emit_report(&Report::failed(e, &[], no_attempts(), None), to_stdout)
+            emit_failure(&Report::failed(e, &[], no_attempts(), None), to_stdout)
         })?;
     }
     let facts = if a.no_describe_job {
@@ -443,7 +555,7 @@ fn get_locked(
         let facts = crate::jobs::describe_job(c, &loc, &retry)
             .and_then(|(job, _)| Ok(job.facts()?))
             .inspect_err(|e| {
-                emit_report(&Report::failed(e, &[], no_attempts(), None), to_stdout)
+                emit_failure(&Report::failed(e, &[], no_attempts(), None), to_stdout)
             })?;
         Some(facts)
     };
@@ -535,7 +647,7 @@ fn run_download(
                 copy_to_stdout(&paths.target)?;
             }
             let report = Report::verified(plan, outcome, attempts(&log), outfile);
-            emit_report(&report, to_stdout);
+            emit_report(&report, to_stdout)?;
             Ok(exit::OK)
         }
         Err(e) => {
@@ -551,20 +663,58 @@ fn run_download(
             let partial = paths.part.exists().then_some(paths.part.as_path());
             // Kept, with OUTFILE `-` too: a rerun of the same command resumes.
             let report = Report::failed(&e, &plan.notes, attempts(&log), partial);
-            emit_report(&report, to_stdout);
+            emit_failure(&report, to_stdout);
             Err(e)
         }
     }
 }
 
-/// Prints a report: on stdout, or on stderr when stdout carries the data.
-fn emit_report(report: &Report, to_stdout: bool) {
-    let text = report.to_json();
-    if to_stdout {
-        eprintln!("{text}");
+/// Prints a report (`--output`, `--query`): on stdout, or on stderr when
+/// stdout carries the data.
+fn emit_report(report: &Report, to_stdout: bool) -> Result<(), HostError> {
+    let stream = if to_stdout {
+        Stream::Stderr
     } else {
-        println!("{text}");
+        Stream::Stdout
+    };
+    crate::render::print_to(stream, "GetJobOutput", report)
+}
+
+/// Prints the report of a failure; a failure to print it is said on
+/// stderr, and the download's own error stays the one that counts.
+fn emit_failure(report: &Report, to_stdout: bool) {
+    if let Err(e) = emit_report(report, to_stdout) {
+        eprintln!("glacier-verify: {e}");
     }
+}
+
+/// `completion SHELL`: the completion script for the whole command line.
+#[cfg(feature = "man-and-completions")]
+fn completion(shell: clap_complete::Shell) -> Result<i32, HostError> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "glacier-verify", &mut out);
+    write_stdout(&out)
+}
+
+/// `man`: the manual page, with every command and option.
+#[cfg(feature = "man-and-completions")]
+fn man_page() -> Result<i32, HostError> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut out)
+        .map_err(|e| HostError::Internal(format!("man page: {e}")))?;
+    write_stdout(&out)
+}
+
+#[cfg(feature = "man-and-completions")]
+fn write_stdout(bytes: &[u8]) -> Result<i32, HostError> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| HostError::io("<stdout>", e))?;
+    Ok(exit::OK)
 }
 
 fn sanitize(s: &str) -> String {
@@ -596,6 +746,36 @@ mod tests {
         assert!(parse_part_size("0").is_err());
         assert!(parse_part_size("16XB").is_err());
         assert!(parse_part_size("99999999999999TiB").is_err());
+    }
+
+    #[test]
+    fn timeouts_of_zero_are_none_and_global_options_go_anywhere() {
+        assert_eq!(timeout(0), None);
+        assert_eq!(timeout(7), Some(Duration::from_secs(7)));
+        let cli = Cli::try_parse_from([
+            "glacier-verify",
+            "--no-paginate",
+            "--cli-read-timeout",
+            "0",
+            "list-vaults",
+            "--output",
+            "text",
+        ])
+        .unwrap();
+        assert!(cli.global.no_paginate);
+        assert_eq!(cli.global.cli_read_timeout, 0);
+        assert_eq!(cli.global.cli_connect_timeout, 60);
+        assert_eq!(cli.global.output.as_deref(), Some("text"));
+        // The subcommands lost their own --no-paginate to the global one.
+        let cli = Cli::try_parse_from([
+            "glacier-verify",
+            "list-jobs",
+            "--vault-name",
+            "v",
+            "--no-paginate",
+        ])
+        .unwrap();
+        assert!(cli.global.no_paginate);
     }
 
     #[test]

@@ -49,11 +49,11 @@ pub struct ClientConfig {
     pub region: String,
     /// Signing credentials, refreshed before they expire; shared by the download threads.
     pub credentials: CredentialsProvider,
-    /// Connect timeout.
-    pub connect_timeout: Duration,
+    /// Connect timeout; `None` waits as long as the operating system does.
+    pub connect_timeout: Option<Duration>,
     /// Longest silence while reading a response (a stalled body is a
-    /// retryable network failure).
-    pub read_timeout: Duration,
+    /// retryable network failure); `None` never gives up.
+    pub read_timeout: Option<Duration>,
     /// Trace requests and responses on stderr (secrets redacted).
     pub debug: bool,
     /// Trusted certificates and the proxy, decided before the first request.
@@ -225,9 +225,9 @@ impl Client {
             .proxy(config.transport.proxy.as_ref().map(|p| p.agent.clone()))
             .http_status_as_error(false)
             .max_redirects(0)
-            .timeout_connect(Some(config.connect_timeout))
-            .timeout_per_read(Some(config.read_timeout))
-            .timeout_recv_response(Some(config.read_timeout))
+            .timeout_connect(config.connect_timeout)
+            .timeout_per_read(config.read_timeout)
+            .timeout_recv_response(config.read_timeout)
             .user_agent(concat!("glacier-verify/", env!("CARGO_PKG_VERSION")))
             .input_buffer_size(INPUT_BUFFER)
             .max_response_header_size(INPUT_BUFFER)

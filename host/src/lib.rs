@@ -19,6 +19,7 @@ pub mod names;
 pub mod offline;
 pub mod outfile;
 pub mod progress;
+pub mod render;
 pub mod report;
 pub mod selftest;
 pub mod transport;

@@ -2,13 +2,20 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 
 use glacier_verify::cli::{Cli, run};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        // `--version` after a command (`describe-job --version`) prints
+        // what `glacier-verify --version` prints, as the AWS CLI does.
+        Err(e) if e.kind() == ErrorKind::DisplayVersion => {
+            print!("{}", Cli::command().render_version());
+            return ExitCode::SUCCESS;
+        }
         Err(e) => {
             let code = if e.use_stderr() {
                 glacier_verify::error::exit::USAGE

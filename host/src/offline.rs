@@ -77,11 +77,9 @@ pub fn run(
     let range = range.or_else(|| range_of_partial(&head, &mut notes));
     let result = verify_file(&mut f, file, &head, range, expected);
     let report = Report::new(file, source, &result, notes);
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&report).unwrap_or_default()
-    );
-    result.map(|_| exit::OK)
+    let printed = crate::render::print("Verify", &report);
+    result?;
+    printed.map(|()| exit::OK)
 }
 
 /// Without `--range`, a 206 head answers the range its `Content-Range`

@@ -32,6 +32,8 @@ pub const ENV_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
 pub const ENV_IGNORE_CONFIGURED_ENDPOINT_URLS: &str = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
 /// A PEM bundle of extra certificate authorities.
 pub const ENV_CA_BUNDLE: &str = "AWS_CA_BUNDLE";
+/// The output format (`json`, `text`, `table`) when `--output` is not given.
+pub const ENV_DEFAULT_OUTPUT: &str = "AWS_DEFAULT_OUTPUT";
 
 /// Web identity token file (EKS IRSA).
 pub const ENV_WEB_IDENTITY_TOKEN_FILE: &str = "AWS_WEB_IDENTITY_TOKEN_FILE";
@@ -91,6 +93,7 @@ pub const ENV_VARS: &[&str] = &[
     ENV_METADATA_ATTEMPTS,
     ENV_ENDPOINT_URL_STS,
     ENV_ENDPOINT_URL_SSO,
+    ENV_DEFAULT_OUTPUT,
     "HOME",
     "USERPROFILE",
 ];

@@ -54,6 +54,9 @@
 //! **CA bundle** ([`resolve_ca_bundle`]): `--ca-bundle`, `AWS_CA_BUNDLE`, then `ca_bundle`
 //! in the config file's profile section (docs/protocol.md §13); none means the default roots.
 //!
+//! **Output format** ([`resolve_output`]): `--output`, `AWS_DEFAULT_OUTPUT`, then `output`
+//! in the config file's profile section; none means JSON.
+//!
 //! Empty environment variables count as unset. `~/` at the start of a file path variable
 //! means `$HOME/` (`%USERPROFILE%` when `HOME` is unset).
 //!
@@ -95,6 +98,7 @@ mod imds;
 mod ini;
 mod keys;
 mod net;
+mod output;
 mod process;
 mod profile;
 mod provider;
@@ -120,6 +124,7 @@ pub use imds::ImdsPlan;
 pub use ini::{Ini, IniEntry, IniError, IniErrorKind, IniSection, parse_ini};
 pub use keys::ResolvedCredentials;
 pub use net::Net;
+pub use output::{OutputSetting, resolve_output};
 pub use profile::{Profile, resolve_profile};
 pub use provider::{ADVISORY_REFRESH, CredentialsProvider, Expiring, Fetcher, MANDATORY_REFRESH};
 pub use region::{Region, ResolvedRegion, resolve_region};

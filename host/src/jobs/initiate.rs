@@ -111,7 +111,7 @@ pub fn run(c: &Client, a: &InitiateJobArgs) -> Result<i32, HostError> {
             a.vault_name
         );
     }
-    print_json(&outcome?)?;
+    print_json("InitiateJob", &outcome?)?;
     Ok(exit::OK)
 }
 

@@ -29,9 +29,10 @@ pub struct ListJobsArgs {
     /// Start from this marker of an earlier listing.
     #[arg(long)]
     marker: Option<String>,
-    /// One request only; its `Marker` is printed when more jobs follow.
-    #[arg(long)]
-    no_paginate: bool,
+    /// The global `--no-paginate`: one request only; its `Marker` is
+    /// printed when more jobs follow.
+    #[arg(skip)]
+    pub(crate) no_paginate: bool,
 }
 
 /// Runs `list-jobs`.
@@ -57,6 +58,6 @@ pub fn run(c: &Client, a: &ListJobsArgs) -> Result<i32, HostError> {
         );
         fetch(c, &target, "ListJobs", &permission, &retry)
     })?;
-    print_json(&out)?;
+    print_json("ListJobs", &out)?;
     Ok(exit::OK)
 }

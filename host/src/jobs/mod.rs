@@ -6,8 +6,6 @@
 //! explained with the IAM action the command needed ([`Permission`]), for
 //! GetJobOutput too.
 
-use std::io::Write;
-
 use serde_json::Value;
 
 use crate::client::{Client, JobLocation};
@@ -177,32 +175,10 @@ pub fn with_query(path: &str, params: &[(&str, Option<&str>)]) -> String {
     }
 }
 
-/// Prints an answer on stdout as the AWS CLI does: indented, and without
-/// the members Glacier sent as `null` (botocore leaves a member whose value
-/// is null out of the parsed response, so `aws glacier describe-job` never
-/// prints `"SNSTopic": null`).
-pub fn print_json(v: &Value) -> Result<(), HostError> {
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "{}",
-        serde_json::to_string_pretty(&without_nulls(v)).unwrap_or_default()
-    )
-    .map_err(|e| HostError::io("<stdout>", e))
-}
-
-/// `v` with every object member whose value is `null` removed, at any depth.
-fn without_nulls(v: &Value) -> Value {
-    match v {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), without_nulls(v)))
-                .collect(),
-        ),
-        Value::Array(a) => Value::Array(a.iter().map(without_nulls).collect()),
-        other => other.clone(),
-    }
+/// Prints `operation`'s answer on stdout as the AWS CLI does (its shape,
+/// `--query`, `--output`: [`crate::render`]).
+pub fn print_json(operation: &str, v: &Value) -> Result<(), HostError> {
+    crate::render::print(operation, v)
 }
 
 /// Follows a list operation's markers: requests pages from `first_marker`
@@ -297,22 +273,6 @@ mod tests {
             !p.explain(denied("ThrottlingException"))
                 .to_string()
                 .contains("needs")
-        );
-    }
-
-    #[test]
-    fn null_members_are_left_out_like_the_aws_cli_does() {
-        let v = serde_json::json!({
-            "JobList": [{"JobId": "j", "SNSTopic": null, "InventoryRetrievalParameters": {"Format": "CSV", "Limit": null}}],
-            "Marker": null,
-            "Rules": [null, 1]
-        });
-        assert_eq!(
-            without_nulls(&v),
-            serde_json::json!({
-                "JobList": [{"JobId": "j", "InventoryRetrievalParameters": {"Format": "CSV"}}],
-                "Rules": [null, 1]
-            })
         );
     }
 

@@ -28,9 +28,10 @@ pub struct ListVaultsArgs {
     /// Start from this marker of an earlier listing.
     #[arg(long)]
     marker: Option<String>,
-    /// One request only; its `Marker` is printed when more vaults follow.
-    #[arg(long)]
-    no_paginate: bool,
+    /// The global `--no-paginate`: one request only; its `Marker` is
+    /// printed when more vaults follow.
+    #[arg(skip)]
+    pub(crate) no_paginate: bool,
 }
 
 /// `aws glacier describe-vault`'s options.
@@ -53,7 +54,7 @@ pub fn list_vaults(c: &Client, a: &ListVaultsArgs) -> Result<i32, HostError> {
         let target = with_query(&base, &[("limit", limit.as_deref()), ("marker", marker)]);
         fetch(c, &target, "ListVaults", &permission, &retry)
     })?;
-    print_json(&out)?;
+    print_json("ListVaults", &out)?;
     Ok(exit::OK)
 }
 
@@ -74,7 +75,7 @@ pub fn describe_vault(c: &Client, a: &DescribeVaultArgs) -> Result<i32, HostErro
         &permission,
         &RetryPolicy::standard(),
     )?;
-    print_json(&v)?;
+    print_json("DescribeVault", &v)?;
     Ok(exit::OK)
 }
 
@@ -89,7 +90,7 @@ pub fn data_retrieval_policy(c: &Client, a: &AccountArgs) -> Result<i32, HostErr
         &permission,
         &RetryPolicy::standard(),
     )?;
-    print_json(&v)?;
+    print_json("GetDataRetrievalPolicy", &v)?;
     Ok(exit::OK)
 }
 
@@ -104,6 +105,6 @@ pub fn provisioned_capacity(c: &Client, a: &AccountArgs) -> Result<i32, HostErro
         &permission,
         &RetryPolicy::standard(),
     )?;
-    print_json(&v)?;
+    print_json("ListProvisionedCapacity", &v)?;
     Ok(exit::OK)
 }

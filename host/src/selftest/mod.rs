@@ -60,8 +60,8 @@ pub(crate) fn client(ep: &Endpoint, creds: Credentials) -> Result<Client, HostEr
         endpoint: EndpointUrl::parse(&ep.url()).map_err(|e| HostError::Usage(e.to_string()))?,
         region: ep.region().to_string(),
         credentials: crate::credentials::CredentialsProvider::fixed(creds),
-        connect_timeout: Duration::from_secs(5),
-        read_timeout: Duration::from_secs(20),
+        connect_timeout: Some(Duration::from_secs(5)),
+        read_timeout: Some(Duration::from_secs(20)),
         debug: false,
         // The endpoint is on 127.0.0.1: never through a proxy.
         transport: crate::transport::Transport::direct(),
