@@ -203,6 +203,8 @@ pub(crate) struct Shared {
     due: Mutex<Vec<(String, Instant)>>,
     /// InitiateJob's completion delay per tier.
     tier_delays: Mutex<HashMap<String, Duration>>,
+    /// InitiateJob calls per archive, and rules for the jobs they create.
+    pub initiate_book: crate::preload::InitiateBook,
     /// When the endpoint started: every vault's `CreationDate`.
     pub started: SystemTime,
     /// Errors the vault operations answer before their real answer.
@@ -392,6 +394,36 @@ impl Shared {
         jobs
     }
 
+    /// Records an archive in a vault (created if missing) for inventories
+    /// and InitiateJob; the same archive id is replaced in place, keeping
+    /// its creation date. Returns the cell of its leaf digests.
+    pub fn register_archive(
+        &self,
+        vault: &str,
+        archive_id: &str,
+        description: Option<String>,
+        payload: &Payload,
+    ) -> LeafCell {
+        let leaves = self.leaf_cell(payload);
+        let mut vaults = lock(&self.vaults);
+        let archives = vaults.entry(vault.to_owned()).or_default();
+        let record = ArchiveRecord {
+            archive_id: archive_id.to_owned(),
+            description,
+            created: SystemTime::now(),
+            payload: payload.clone(),
+            leaves: Arc::clone(&leaves),
+        };
+        match archives.iter_mut().find(|a| a.archive_id == archive_id) {
+            Some(a) => {
+                let created = a.created;
+                *a = ArchiveRecord { created, ..record };
+            }
+            None => archives.push(record),
+        }
+        leaves
+    }
+
     fn leaf_cell(&self, payload: &Payload) -> LeafCell {
         let mut cache = lock(&self.hash_cache);
         cache
@@ -436,7 +468,7 @@ impl Shared {
 /// ep.shutdown();
 /// ```
 pub struct Endpoint {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     accept: Option<JoinHandle<()>>,
     watchdog: Option<JoinHandle<()>>,
     tls: bool,
@@ -484,6 +516,7 @@ impl Endpoint {
             tls: config.tls,
             due: Mutex::new(Vec::new()),
             tier_delays: Mutex::new(HashMap::new()),
+            initiate_book: crate::preload::InitiateBook::default(),
             started: SystemTime::now(),
             #[cfg(feature = "faults")]
             operation_faults: Mutex::new(Vec::new()),
@@ -605,29 +638,12 @@ impl Endpoint {
                     archive_size: size,
                 })?,
         };
-        let leaves = self.shared.leaf_cell(&spec.archive);
-        {
-            let mut vaults = lock(&self.shared.vaults);
-            let archives = vaults.entry(spec.vault.clone()).or_default();
-            let record = ArchiveRecord {
-                archive_id: spec.archive_id.clone(),
-                description: spec.description.clone(),
-                created: SystemTime::now(),
-                payload: spec.archive.clone(),
-                leaves: Arc::clone(&leaves),
-            };
-            // Same archive ID: replaced in place (keeping its creation date).
-            match archives
-                .iter_mut()
-                .find(|a| a.archive_id == spec.archive_id)
-            {
-                Some(a) => {
-                    let created = a.created;
-                    *a = ArchiveRecord { created, ..record };
-                }
-                None => archives.push(record),
-            }
-        }
+        let leaves = self.shared.register_archive(
+            &spec.vault,
+            &spec.archive_id,
+            spec.description.clone(),
+            &spec.archive,
+        );
         let output = Output::Archive {
             payload: spec.archive,
             leaves,
