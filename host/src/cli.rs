@@ -111,6 +111,9 @@ enum Command {
     GetDataRetrievalPolicy(crate::jobs::vaults::AccountArgs),
     /// Print the account's provisioned capacity units as JSON.
     ListProvisionedCapacity(crate::jobs::vaults::AccountArgs),
+    /// Get every archive of a vault out into a directory, each verified three ways; resumable, shardable.
+    #[command(after_help = crate::vault_exit::VAULT_EXIT_CODES)]
+    VaultExit(crate::vault_exit::VaultExitArgs),
 }
 
 const GET_AFTER_HELP: &str = "\
@@ -244,7 +247,18 @@ pub(crate) fn parse_account_id(s: &str) -> Result<String, String> {
 }
 
 /// `16MiB`, `1GiB`, `16M`, or a plain byte count; must be a power-of-two MiB.
-fn parse_part_size(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_part_size(s: &str) -> Result<u64, String> {
+    let bytes = parse_bytes(s)?;
+    if bytes < MIB || !bytes.is_multiple_of(MIB) || !(bytes / MIB).is_power_of_two() {
+        return Err(format!(
+            "{s:?} is not a power-of-two number of MiB: per-part tree hashes compose only for such parts"
+        ));
+    }
+    Ok(bytes)
+}
+
+/// A byte count: plain, or with a unit `K`/`KiB`, `M`/`MiB`, `G`/`GiB`, `T`/`TiB`.
+pub(crate) fn parse_bytes(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
@@ -257,15 +271,8 @@ fn parse_part_size(s: &str) -> Result<u64, String> {
         "t" | "tib" => 1 << 40,
         _ => return Err(format!("unknown unit in {s:?} (use MiB or GiB)")),
     };
-    let bytes = n
-        .checked_mul(mult)
-        .ok_or_else(|| format!("size too large: {s:?}"))?;
-    if bytes < MIB || !bytes.is_multiple_of(MIB) || !(bytes / MIB).is_power_of_two() {
-        return Err(format!(
-            "{s:?} is not a power-of-two number of MiB: per-part tree hashes compose only for such parts"
-        ));
-    }
-    Ok(bytes)
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("size too large: {s:?}"))
 }
 
 /// Runs a parsed command; returns the exit code.
@@ -299,6 +306,9 @@ pub fn run(cli: Cli) -> i32 {
         Command::GetDataRetrievalPolicy(a) => {
             vault_command(&g, |c| crate::jobs::vaults::data_retrieval_policy(c, &a))
         }
+        Command::VaultExit(a) => crate::vault_exit::run(&a, g.quiet, || {
+            client(&g, Duration::from_secs(a.read_timeout))
+        }),
         Command::ListProvisionedCapacity(a) => {
             vault_command(&g, |c| crate::jobs::vaults::provisioned_capacity(c, &a))
         }
@@ -444,6 +454,7 @@ fn get_locked(
         range: a.range,
         expected_tree_hash: a.expected_tree_hash,
         inventory: a.inventory.as_deref().zip(inventory.as_ref()),
+        inventory_entry: None,
         part_size: a.part_size,
         parallel: usize::from(a.parallel),
     };
