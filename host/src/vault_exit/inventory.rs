@@ -270,12 +270,13 @@ fn wait_completed(
         })?;
         match status {
             Some((s, _)) if s == "Succeeded" => return Ok(()),
-            Some((_, message)) => {
+            // A listing that ignores `completed` (moto) shows it in progress.
+            Some((s, message)) if s == "Failed" => {
                 return Err(HostError::Job(crate::job::JobError::Failed {
                     message: format!("inventory job {job_id}: {message}"),
                 }));
             }
-            None => {}
+            _ => {}
         }
         if crate::interrupt::requested() {
             return Err(crate::download::interrupted(format!(

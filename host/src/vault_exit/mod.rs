@@ -142,8 +142,8 @@ pub struct VaultExitArgs {
     /// --status, --dry-run and the summary as JSON.
     #[arg(long)]
     pub json: bool,
-    /// How often ListJobs is polled for completed jobs (ms).
-    #[arg(long, default_value_t = 300_000, hide = true)]
+    /// How often ListJobs is polled for completed jobs, in milliseconds.
+    #[arg(long, default_value_t = 300_000)]
     pub poll_interval_ms: u64,
     /// How long InitiateJob waits after a PolicyEnforcedException (ms).
     #[arg(long, default_value_t = 900_000, hide = true)]
