@@ -49,8 +49,6 @@ fn exit_args(h: &Harness, dest: &Path, extra: &[&str]) -> Vec<String> {
         "--endpoint-url",
         &h.ep.url(),
         "--quiet",
-        "--initiate-rate",
-        "200",
         "--poll-interval-ms",
         "100",
         "--retry-base-ms",
@@ -61,6 +59,9 @@ fn exit_args(h: &Harness, dest: &Path, extra: &[&str]) -> Vec<String> {
     .iter()
     .map(|s| s.to_string())
     .collect();
+    if !extra.contains(&"--initiate-rate") {
+        v.extend(["--initiate-rate".to_string(), "200".to_string()]);
+    }
     v.extend(extra.iter().map(|s| s.to_string()));
     v
 }
@@ -217,6 +218,7 @@ fn kill_9_at_any_instant_loses_nothing_and_initiates_nothing_twice() {
     // Deterministic "random" instants from 30 ms to ~700 ms.
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut finished_early = false;
+    let mut killed = 0;
     for _ in 0..20 {
         x ^= x << 13;
         x ^= x >> 7;
@@ -231,12 +233,23 @@ fn kill_9_at_any_instant_loses_nothing_and_initiates_nothing_twice() {
             }
             std::thread::sleep(Duration::from_millis(5));
         }
-        let _ = child.kill(); // SIGKILL
-        let _ = child.wait();
         if finished_early {
+            let status = child.wait().unwrap();
+            assert!(status.success(), "a run ended by itself with {status}");
             break;
         }
+        child.kill().unwrap(); // SIGKILL
+        let status = child.wait().unwrap();
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(9)
+        );
+        killed += 1;
     }
+    assert!(
+        killed >= 10,
+        "only {killed} runs were killed before one finished"
+    );
     let r = vault_exit(&h, &d, &["--parallel", "4"]);
     assert_eq!(r.code, 0, "{}", r.describe());
     assert_all_out(&d, &archives);
@@ -504,4 +517,135 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
     assert!(h.all_requests().is_empty());
     assert!(!d.join(".glacier-verify/state-0-of-1.sqlite").exists());
     assert!(!d.join("NAMES.tsv").exists());
+}
+
+/// A saved JSON inventory of the test vault.
+fn saved_inventory(h: &Harness) -> PathBuf {
+    let inv = h.path("inventory.json");
+    let entries = h.ep.vault_entries(VAULT);
+    std::fs::write(
+        &inv,
+        glacier_verify_loopback::inventory_json("arn", "2024-01-01T00:00:00Z", &entries),
+    )
+    .unwrap();
+    inv
+}
+
+#[test]
+fn the_byte_budgets_hold_back_initiations() {
+    // Staged bytes: five archives of about 1 MiB with room for one: a job
+    // is initiated only once the previous archive was downloaded.
+    let h = Harness::new("vexit-budgets");
+    for tier in ["Bulk", "Standard", "Expedited"] {
+        h.ep.set_tier_delay(tier, Duration::from_millis(100));
+    }
+    let archives: Vec<PreloadedArchive> = generated_archives(5, 3)
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| PreloadedArchive {
+            payload: glacier_verify_loopback::Payload::pattern(MIB + i as u64, i as u64),
+            ..a
+        })
+        .collect();
+    for a in &archives {
+        h.ep.add_archive(VAULT, a);
+    }
+    let d = dest(&h);
+    let inv = saved_inventory(&h);
+    let cap = (MIB + MIB / 2).to_string();
+    let r = vault_exit(
+        &h,
+        &d,
+        &[
+            "--inventory",
+            inv.to_str().unwrap(),
+            "--max-staged-bytes",
+            &cap,
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.describe());
+    assert_all_out(&d, &archives);
+    let log = h.all_requests();
+    let initiations: Vec<u64> = log
+        .iter()
+        .filter(|r| r.operation == Operation::InitiateJob)
+        .map(|r| r.seq)
+        .collect();
+    assert_eq!(initiations.len(), archives.len());
+    for w in initiations.windows(2) {
+        assert!(
+            log.iter()
+                .any(|r| r.operation == Operation::GetJobOutput && r.seq > w[0] && r.seq < w[1]),
+            "two jobs staged at once: InitiateJob {} and {} with no download between: {:?}",
+            w[0],
+            w[1],
+            log.iter()
+                .map(|r| (r.seq, r.operation, r.status))
+                .collect::<Vec<_>>()
+        );
+    }
+
+    // Bytes per day: the archives that fit are initiated, the run stops with 8.
+    let (h, archives) = preloaded("vexit-budgets-day", 8);
+    let d = dest(&h);
+    let inv = saved_inventory(&h);
+    let sizes: Vec<u64> = archives.iter().map(|a| a.payload.len()).collect();
+    let budget = sizes[0] + sizes[1] + sizes[2];
+    let r = vault_exit(
+        &h,
+        &d,
+        &[
+            "--inventory",
+            inv.to_str().unwrap(),
+            "--max-bytes-per-day",
+            &budget.to_string(),
+            "--json",
+        ],
+    );
+    assert_eq!(r.code, 8, "{}", r.describe());
+    let initiated: u64 = archives
+        .iter()
+        .filter(|a| h.ep.initiate_count(&a.archive_id) > 0)
+        .map(|a| a.payload.len())
+        .sum();
+    assert!(
+        initiated <= budget,
+        "{initiated} bytes initiated, budget {budget}"
+    );
+    let v: Value = serde_json::from_slice(&r.stdout).unwrap();
+    let verified = v["counts"]["byStatus"]["verified"]["archives"]
+        .as_u64()
+        .unwrap();
+    let planned = v["counts"]["byStatus"]["planned"]["archives"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        verified >= 1 && planned >= 1 && verified + planned == 8,
+        "{v}"
+    );
+}
+
+#[test]
+fn sigterm_stops_cleanly_and_a_rerun_resumes() {
+    let (h, archives) = preloaded("vexit-sigterm", 40);
+    let d = dest(&h);
+    h.ep.set_tier_delay("Bulk", Duration::from_millis(800));
+    let args = exit_args(&h, &d, &["--initiate-rate", "20"]);
+    let child = h.command().args(&args).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(143), "{:?}", out);
+    h.ep.set_tier_delay("Bulk", Duration::from_millis(100));
+    let r = vault_exit(&h, &d, &[]);
+    assert_eq!(r.code, 0, "{}", r.describe());
+    assert_all_out(&d, &archives);
+    assert_no_duplicate_jobs(&h, &archives);
 }
