@@ -49,8 +49,6 @@ fn exit_args(h: &Harness, dest: &Path, extra: &[&str]) -> Vec<String> {
         "--endpoint-url",
         &h.ep.url(),
         "--quiet",
-        "--poll-interval-ms",
-        "100",
         "--retry-base-ms",
         "10",
         "--policy-pause-ms",
@@ -59,6 +57,9 @@ fn exit_args(h: &Harness, dest: &Path, extra: &[&str]) -> Vec<String> {
     .iter()
     .map(|s| s.to_string())
     .collect();
+    if !extra.contains(&"--poll-interval-ms") {
+        v.extend(["--poll-interval-ms".to_string(), "100".to_string()]);
+    }
     if !extra.contains(&"--initiate-rate") {
         v.extend(["--initiate-rate".to_string(), "200".to_string()]);
     }
@@ -648,4 +649,107 @@ fn sigterm_stops_cleanly_and_a_rerun_resumes() {
     assert_eq!(r.code, 0, "{}", r.describe());
     assert_all_out(&d, &archives);
     assert_no_duplicate_jobs(&h, &archives);
+}
+
+#[test]
+fn initiate_job_keeps_to_the_rate() {
+    let (h, archives) = preloaded("vexit-rate", 6);
+    let d = dest(&h);
+    let inv = saved_inventory(&h);
+    let started = Instant::now();
+    let r = vault_exit(
+        &h,
+        &d,
+        &["--inventory", inv.to_str().unwrap(), "--initiate-rate", "4"],
+    );
+    assert_eq!(r.code, 0, "{}", r.describe());
+    // Six calls at 4 a second: at least 5 gaps of 250 ms.
+    assert!(
+        started.elapsed() >= Duration::from_millis(1250),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_all_out(&d, &archives);
+}
+
+/// 10,000 outlast the test endpoint's 5-minute lifetime in a debug build
+/// (about 60 InitiateJob a second: each records two fsynced transactions).
+const BENCH_ARCHIVES: usize = 2_000;
+
+/// Measurements for the README (`cargo test --release --test vault_exit -- --ignored --nocapture`):
+/// small archives through the whole exit, and the plan of a large
+/// inventory.
+#[test]
+#[ignore]
+fn bench_ten_thousand_small_archives() {
+    let h = Harness::new("vexit-bench");
+    let archives: Vec<PreloadedArchive> = generated_archives(BENCH_ARCHIVES, 5)
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| PreloadedArchive {
+            payload: glacier_verify_loopback::Payload::pattern(
+                1 + (i as u64 * 7919) % 8192,
+                i as u64,
+            ),
+            ..a
+        })
+        .collect();
+    for a in &archives {
+        h.ep.add_archive(VAULT, a);
+    }
+    let d = dest(&h);
+    let inv = saved_inventory(&h);
+    let started = Instant::now();
+    let r = vault_exit(
+        &h,
+        &d,
+        &[
+            "--inventory",
+            inv.to_str().unwrap(),
+            "--initiate-rate",
+            "1000",
+            "--parallel",
+            "16",
+        ],
+    );
+    let took = started.elapsed();
+    assert_eq!(r.code, 0, "{}", r.describe());
+    eprintln!(
+        "BENCH vault-exit: {BENCH_ARCHIVES} archives ({} bytes) in {:.1} s, {:.0} archives/s",
+        archives.iter().map(|a| a.payload.len()).sum::<u64>(),
+        took.as_secs_f64(),
+        BENCH_ARCHIVES as f64 / took.as_secs_f64()
+    );
+    // The plan of a 200,000-archive inventory (dry run: parse + shard).
+    let entries: Vec<_> = (0..200_000)
+        .map(|i| glacier_verify_loopback::InventoryEntry {
+            archive_id: format!("{i:0>138}"),
+            description: format!("dir{}/file-{i}.bin", i % 100),
+            creation_date: "2024-01-01T00:00:00Z".into(),
+            size: 1 + i,
+            tree_hash: "ab".repeat(32),
+        })
+        .collect();
+    let big = h.path("big.json");
+    std::fs::write(
+        &big,
+        glacier_verify_loopback::inventory_json("arn", "2024-01-01T00:00:00Z", &entries),
+    )
+    .unwrap();
+    let d2 = h.path("dest2");
+    std::fs::create_dir_all(&d2).unwrap();
+    for (label, extra) in [
+        ("dry-run (parse + shard)", vec!["--dry-run"]),
+        ("plan into SQLite", vec!["--max-bytes-per-day", "0"]),
+    ] {
+        let started = Instant::now();
+        let mut args = vec!["--inventory", big.to_str().unwrap()];
+        args.extend(extra);
+        let r = vault_exit(&h, &d2, &args);
+        assert!(r.code == 0 || r.code == 8, "{}", r.describe());
+        eprintln!(
+            "BENCH {label}: 200000 archives in {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
 }
