@@ -681,7 +681,7 @@ const BENCH_ARCHIVES: usize = 2_000;
 /// inventory.
 #[test]
 #[ignore]
-fn bench_ten_thousand_small_archives() {
+fn bench_small_archives_and_a_large_plan() {
     let h = Harness::new("vexit-bench");
     let archives: Vec<PreloadedArchive> = generated_archives(BENCH_ARCHIVES, 5)
         .into_iter()
