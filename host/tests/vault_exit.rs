@@ -294,7 +294,11 @@ fn four_shards_at_once_on_one_directory_get_every_archive_once() {
                     &i,
                 ],
             );
-            h.command().args(&args).spawn().unwrap()
+            h.command()
+                .args(&args)
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
         })
         .collect();
     for mut c in children {

@@ -60,7 +60,7 @@ pub fn write_plan(
             w.claim_name(reserved)?;
         }
         let mut failure = None;
-        let summary = names_api_inventory(std::io::BufReader::new(reader), |arch| {
+        let summary = stream(std::io::BufReader::new(reader), |arch| {
             match plan_one(w, &arch, names, key) {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(e) => {
@@ -87,8 +87,8 @@ pub fn write_plan(
     })
 }
 
-/// The streaming inventory reader.
-fn names_api_inventory<R: std::io::Read>(
+/// The streaming inventory reader (the one place that names it).
+pub fn stream<R: std::io::Read>(
     reader: R,
     each: impl FnMut(InventoryArchive) -> ControlFlow<()>,
 ) -> Result<super::interim::InventorySummary, crate::inventory::InventoryError> {

@@ -213,7 +213,7 @@ pub fn dry_run(
 fn plan_in_memory(inv: &Path, a: &VaultExitArgs, key: &ShardKey) -> Result<Counts, HostError> {
     let reader = std::fs::File::open(inv).map_err(|e| HostError::io(inv, e))?;
     let (mut n, mut bytes) = (0u64, 0u64);
-    super::interim::for_each_archive(std::io::BufReader::new(reader), |arch| {
+    super::inventory::stream(std::io::BufReader::new(reader), |arch| {
         if super::shard_of(&arch.archive_id, key.count) == key.index {
             n += 1;
             bytes = bytes.saturating_add(arch.size);
