@@ -25,7 +25,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-all_targets=(head range service_error digest inventory_json inventory_csv credentials tree_hash verifier assembly)
+all_targets=(head range service_error digest inventory_json inventory_csv inventory_stream names credentials tree_hash verifier assembly)
 if [ "$#" -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 seconds=${FUZZ_SECONDS:-30}
 max_len=${FUZZ_MAX_LEN:-4096}

@@ -419,3 +419,151 @@ pub fn credentials(data: &[u8]) {
         },
     );
 }
+
+// ---------------------------------------------------------------------------
+// inventory_stream: the streaming reader against the whole-buffer parser
+
+/// A reader that hands out the input in pieces of 1 to 7 bytes (the piece
+/// sizes drawn from the input), so split reads are exercised.
+struct Pieces<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl std::io::Read for Pieces<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let first = self.data.first().copied().unwrap_or(0);
+        self.step = (self.step + usize::from(first)) % 7 + 1;
+        let n = self.step.min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+/// [`for_each_archive`] over the input, read in small pieces, agrees with
+/// [`parse`]: the same archives in order and the same metadata when the
+/// whole-buffer parse succeeds (unless a record passes the streaming bound),
+/// an error when it fails. Stopping after `k` archives (k from the input's
+/// hash) hands over exactly the first `k`.
+pub fn inventory_stream(data: &[u8]) {
+    use glacier_verify::inventory::{ErrorKind, for_each_archive};
+    use std::ops::ControlFlow;
+
+    let mut streamed = Vec::new();
+    let result = for_each_archive(Pieces { data, step: 0 }, |archive| {
+        streamed.push(archive);
+        ControlFlow::Continue(())
+    });
+    match (parse(data), result) {
+        (Ok(whole), Ok(summary)) => {
+            assert_eq!(streamed, whole.archives, "archives");
+            assert_eq!(summary.vault_arn, whole.vault_arn, "VaultARN");
+            assert_eq!(
+                summary.inventory_date, whole.inventory_date,
+                "InventoryDate"
+            );
+            assert_eq!(summary.archives, whole.archives.len() as u64, "count");
+            assert_eq!(summary.total_size, whole.total_size(), "total size");
+            assert_eq!(summary.bytes_read, data.len() as u64, "bytes read");
+            assert_eq!(summary.format, detect_format(data), "format");
+            let k = (fnv1a(data) as usize) % (whole.archives.len() + 1);
+            let mut first = Vec::new();
+            let stopped = for_each_archive(data, |archive| {
+                first.push(archive);
+                if first.len() == k {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            })
+            .expect("the same input, stopped early");
+            let expected = if k == 0 {
+                &whole.archives[..]
+            } else {
+                &whole.archives[..k]
+            };
+            assert_eq!(first, expected, "stopped after {k}");
+            assert_eq!(stopped.archives, expected.len() as u64);
+        }
+        (Ok(_), Err(e)) => assert!(
+            matches!(e.kind, ErrorKind::RecordTooLong { .. }),
+            "streaming refused what parse accepts: {e}"
+        ),
+        (Err(e), Ok(_)) => panic!("streaming accepted what parse refuses: {e}"),
+        (Err(_), Err(e)) => {
+            // Errors render without panicking.
+            let _ = e.to_string();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// names: archive descriptions into safe paths
+
+/// Standard base64 with padding, for wrapping fuzz input in the formats
+/// that carry a base64 path.
+fn base64(data: &[u8], url: bool) -> String {
+    let alphabet: &[u8; 64] = if url {
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    } else {
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    };
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..=chunk.len() {
+            out.push(char::from(alphabet[(n >> (18 - 6 * i) & 63) as usize]));
+        }
+        if !url {
+            out.extend(std::iter::repeat_n('=', 3 - chunk.len()));
+        }
+    }
+    out
+}
+
+/// [`decode`](glacier_verify::names::decode) never panics and always yields
+/// a safe path, for the input as a description and wrapped in each format;
+/// what [`disambiguate`](glacier_verify::names::disambiguate) and
+/// [`archive_id_name`](glacier_verify::names::archive_id_name) make of it is
+/// safe too.
+pub fn names(data: &[u8]) {
+    use glacier_verify::names::{archive_id_name, decode, disambiguate, is_safe};
+
+    let text = String::from_utf8_lossy(data);
+    let escaped = text.replace('&', "&amp;").replace('<', "&lt;");
+    let json = serde_json::to_string(&*text).expect("a string serialises");
+    let mt =
+        serde_json::to_vec(&serde_json::json!({"filename": &*text, "mtime": "20130101T000000Z"}))
+            .expect("an object serialises");
+    let descriptions = [
+        text.to_string(),
+        format!("<ArchiveMetadata><Path>{escaped}</Path></ArchiveMetadata>"),
+        format!(
+            "<m><v>4</v><p>{}</p><lm>20120515T171946Z</lm></m>",
+            base64(data, false)
+        ),
+        format!("mt2 {}", base64(&mt, true)),
+        format!(r#"{{"Path":{json}}}"#),
+        format!(r#"{{"type":"file","path":{json}}}"#),
+    ];
+    let id = archive_id_name(&text);
+    assert!(is_safe(&id), "archive id name {id:?}");
+    for description in &descriptions {
+        let name = decode(description, &text);
+        assert!(
+            is_safe(&name.path),
+            "{description:?} decoded to {:?}",
+            name.path
+        );
+        assert_eq!(decode(description, &text), name, "deterministic");
+        let other = disambiguate(&name.path, &text, &text);
+        assert!(is_safe(&other), "disambiguated {other:?}");
+        assert_ne!(other, name.path, "disambiguation changes the name");
+    }
+}

@@ -381,8 +381,8 @@ fn location(a: &JobArgs) -> JobLocation {
 
 fn describe_job(g: &Global, a: &JobArgs) -> Result<i32, HostError> {
     let c = client(g, Duration::from_secs(60))?;
-    let (_, raw) = describe_with_retry(&c, &location(a), &RetryPolicy::standard())?;
-    println!("{}", serde_json::to_string_pretty(&raw).unwrap_or_default());
+    let (_, raw) = crate::jobs::describe_job(&c, &location(a), &RetryPolicy::standard())?;
+    crate::jobs::print_json(&raw)?;
     Ok(exit::OK)
 }
 
@@ -442,7 +442,7 @@ fn get_locked(
         None
     } else {
         // A failure here still gets its report, like one in the download.
-        let facts = describe_with_retry(c, &loc, &retry)
+        let facts = crate::jobs::describe_job(c, &loc, &retry)
             .and_then(|(job, _)| Ok(job.facts()?))
             .inspect_err(|e| {
                 emit_report(&Report::failed(e, &[], no_attempts(), None), to_stdout)
@@ -556,28 +556,6 @@ fn run_download(
             let report = Report::failed(&e, &plan.notes, attempts(&log), partial);
             emit_report(&report, to_stdout);
             Err(e)
-        }
-    }
-}
-
-/// DescribeJob, retried like GetJobOutput requests (docs/protocol.md §9.5:
-/// 5xx, 408, throttling and transport failures; never 400/403/404).
-fn describe_with_retry(
-    c: &Client,
-    loc: &JobLocation,
-    retry: &RetryPolicy,
-) -> Result<(crate::job::JobDescription, serde_json::Value), HostError> {
-    // DescribeJob's retries are not part of the download's report.
-    let unreported = Log::default();
-    let mut attempt = 0u32;
-    loop {
-        attempt += 1;
-        if crate::interrupt::requested() {
-            return Err(download::interrupted("nothing downloaded yet".into()));
-        }
-        match c.describe_job(loc) {
-            Ok(done) => return Ok(done),
-            Err(f) => retry.after_failure(f, attempt, "DescribeJob ", &unreported)?,
         }
     }
 }

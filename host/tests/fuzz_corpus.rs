@@ -32,3 +32,13 @@ fn credentials_seeds() {
 fn service_error_seeds_against_serde_json() {
     replay("service_error", checks::service_error_differential);
 }
+
+#[test]
+fn inventory_stream_seeds() {
+    replay("inventory_stream", checks::inventory_stream);
+}
+
+#[test]
+fn names_seeds() {
+    replay("names", checks::names);
+}

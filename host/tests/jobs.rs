@@ -1,7 +1,10 @@
-//! End to end: the vault commands (`list-jobs`, `list-vaults`,
+//! End to end: the job and vault commands (`initiate-job` with range
+//! inventory retrievals, `wait job-completed`, `list-jobs`, `list-vaults`,
 //! `describe-vault`, `get-data-retrieval-policy`,
-//! `list-provisioned-capacity`) run as the built binary against the
-//! loopback endpoint, SigV4 checked on every request (docs/protocol.md §12).
+//! `list-provisioned-capacity`), and the permission `describe-job` and
+//! `get-job-output` name when denied, run as the built binary against the
+//! loopback endpoint, SigV4 checked on every request (docs/protocol.md §12);
+//! jobs that expire by themselves.
 
 #[path = "e2e/harness.rs"]
 mod harness;
@@ -224,9 +227,9 @@ fn vaults_are_listed_and_described() {
         d["VaultARN"],
         format!("arn:aws:glacier:{REGION}:012345678901:vaults/{VAULT}")
     );
-    for field in ["CreationDate", "LastInventoryDate"] {
-        assert!(d.get(field).is_some(), "{field}: {d}");
-    }
+    assert!(d.get("CreationDate").is_some(), "{d}");
+    // Null in the answer: left out, as the AWS CLI prints it.
+    assert!(d.get("LastInventoryDate").is_none(), "{d}");
     let r = vault_cmd(&h, &["describe-vault", "--vault-name", "nowhere"]);
     assert_eq!(r.code, 3, "{}", r.describe());
 }
@@ -401,7 +404,7 @@ fn initiate_job_refuses_locally_what_glacier_would() {
         all.extend(extra);
         vault_cmd(&h, &all)
     };
-    run(&["--archive-id", "not-an-archive-id"]).usage_error("malformed archive id");
+    run(&["--archive-id", "not an archive id"]).usage_error("malformed archive id");
     run(&["--archive-id", &id, "--range", "bytes=1-1048575"]).usage_error("multiple of 1 MiB");
     let long = "d".repeat(1025);
     run(&["--archive-id", &id, "--description", &long]).usage_error("at most 1024");
@@ -416,6 +419,16 @@ fn initiate_job_refuses_locally_what_glacier_would() {
         "{}",
         unaligned.describe()
     );
+    // Another length than Glacier's: warned about, and asked (an emulator's id).
+    let r = run(&["--archive-id", "0cc175b9c0f1b6a831c399e269772661"]);
+    assert_eq!(r.code, 3, "{}", r.describe());
+    assert!(
+        r.stderr
+            .contains("warning: the archive id has 32 characters"),
+        "{}",
+        r.describe()
+    );
+    assert_eq!(count(&h, Operation::InitiateJob), 2);
     let other = archive_id(99);
     let r = run(&["--archive-id", &other]);
     assert_eq!(r.code, 3, "{}", r.describe());
@@ -630,4 +643,374 @@ fn sigterm_stops_get_job_output_while_it_waits() {
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     assert_absent(&out);
+}
+
+/// Registers archive `n` of the test vault created `days` days after
+/// 2020-01-01T00:00:00Z; returns its id.
+fn archive_created(h: &Harness, n: u64, days: u64) -> String {
+    let id = archive_id(n);
+    let created =
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_577_836_800 + days * 86_400);
+    h.job(
+        ArchiveJob::new(VAULT, format!("dated-{n}"), Payload::pattern(1024, n))
+            .with_archive_id(&id)
+            .with_archive_created(created),
+    );
+    id
+}
+
+/// The archive ids of a downloaded JSON inventory, in its order.
+fn inventory_ids(h: &Harness, job: &str) -> Vec<String> {
+    let body: Value = serde_json::from_slice(&download(h, job)).unwrap();
+    body["ArchiveList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["ArchiveId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// DescribeJob's `InventoryRetrievalParameters` of `job`.
+fn inventory_parameters(h: &Harness, job: &str) -> Value {
+    let d = ok_json(&vault_cmd(
+        h,
+        &["describe-job", "--vault-name", VAULT, "--job-id", job],
+    ));
+    d["InventoryRetrievalParameters"].clone()
+}
+
+#[test]
+fn inventory_by_creation_date() {
+    let h = Harness::new("inventory-dates");
+    let ids: Vec<String> = (0..5).map(|i| archive_created(&h, 20 + i, i)).collect();
+    // On or after the start, before the end: days 1, 2 and 3 of 0–4.
+    let job = initiate(
+        &h,
+        &[
+            "--inventory",
+            "--start-date",
+            "2020-01-02T00:00:00Z",
+            "--end-date",
+            "2020-01-05T00:00:00Z",
+        ],
+    );
+    assert_eq!(inventory_ids(&h, &job), ids[1..4]);
+    let p = inventory_parameters(&h, &job);
+    assert_eq!(p["StartDate"], "2020-01-02T00:00:00Z", "{p}");
+    assert_eq!(p["EndDate"], "2020-01-05T00:00:00Z", "{p}");
+    assert_eq!(p["Format"], "JSON", "{p}");
+    assert!(p["Limit"].is_null() && p["Marker"].is_null(), "{p}");
+    // Only a start (with an offset), then only an end.
+    let from = initiate(
+        &h,
+        &["--inventory", "--start-date", "2020-01-04T01:00:00+01:00"],
+    );
+    assert_eq!(inventory_ids(&h, &from), ids[3..]);
+    let before = initiate(&h, &["--inventory", "--end-date", "2020-01-02T00:00:00Z"]);
+    assert_eq!(inventory_ids(&h, &before), ids[..1]);
+    // The parameters reach Glacier as InventoryRetrievalParameters in the body.
+    let r = vault_cmd(
+        &h,
+        &[
+            "initiate-job",
+            "--vault-name",
+            VAULT,
+            "--inventory",
+            "--format",
+            "CSV",
+            "--end-date",
+            "2020-01-03T00:00:00Z",
+            "--debug",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.describe());
+    assert!(
+        r.stderr
+            .contains(r#""InventoryRetrievalParameters":{"EndDate":"2020-01-03T00:00:00Z"}"#),
+        "{}",
+        r.describe()
+    );
+    let csv = ok_json(&r)["jobId"].as_str().unwrap().to_owned();
+    let text = String::from_utf8(download(&h, &csv)).unwrap();
+    assert_eq!(text.lines().count(), 3, "a header and two archives: {text}");
+}
+
+#[test]
+fn inventory_limit_pages_with_the_marker_describe_job_gives() {
+    let h = Harness::new("inventory-limit");
+    let ids: Vec<String> = (0..5).map(|i| archive_created(&h, 30 + i, i)).collect();
+    let mut pages = Vec::new();
+    let mut marker: Option<String> = None;
+    for _ in 0..4 {
+        let mut args = vec!["--inventory", "--limit", "2"];
+        if let Some(m) = &marker {
+            args.extend(["--marker", m.as_str()]);
+        }
+        let job = initiate(&h, &args);
+        pages.push(inventory_ids(&h, &job));
+        let p = inventory_parameters(&h, &job);
+        // A string, as in Glacier's model.
+        assert_eq!(p["Limit"], "2", "{p}");
+        marker = p["Marker"].as_str().map(str::to_owned);
+        if marker.is_none() {
+            break;
+        }
+    }
+    assert_eq!(pages, [&ids[0..2], &ids[2..4], &ids[4..]]);
+    // With a date range too: the marker continues within it.
+    let first = initiate(
+        &h,
+        &[
+            "--inventory",
+            "--limit",
+            "1",
+            "--start-date",
+            "2020-01-02T00:00:00Z",
+        ],
+    );
+    assert_eq!(inventory_ids(&h, &first), ids[1..2]);
+    let m = inventory_parameters(&h, &first)["Marker"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let next = initiate(
+        &h,
+        &[
+            "--inventory",
+            "--limit",
+            "10",
+            "--start-date",
+            "2020-01-02T00:00:00Z",
+            "--marker",
+            &m,
+        ],
+    );
+    assert_eq!(inventory_ids(&h, &next), ids[2..]);
+    // A marker Glacier never gave is its error, not ours.
+    let r = vault_cmd(
+        &h,
+        &[
+            "initiate-job",
+            "--vault-name",
+            VAULT,
+            "--inventory",
+            "--marker",
+            "not-a-marker",
+        ],
+    );
+    assert_eq!(r.code, 3, "{}", r.describe());
+    assert!(
+        r.stderr.contains("InvalidParameterValueException"),
+        "{}",
+        r.describe()
+    );
+}
+
+#[test]
+fn inventory_options_are_checked_before_any_request() {
+    let h = Harness::new("inventory-refused");
+    let run = |extra: &[&str]| {
+        let mut all = vec!["initiate-job", "--vault-name", VAULT];
+        all.extend(extra);
+        vault_cmd(&h, &all)
+    };
+    run(&["--inventory", "--start-date", "2020-01-02"]).usage_error("ISO 8601");
+    run(&["--inventory", "--end-date", "2020-13-01T00:00:00Z"]).usage_error("ISO 8601");
+    run(&["--inventory", "--end-date", "2020-01-01T00:00:00.250Z"]).usage_error("in seconds");
+    run(&[
+        "--inventory",
+        "--start-date",
+        "2020-01-02T00:00:00Z",
+        "--end-date",
+        "2020-01-01T00:00:00Z",
+    ])
+    .usage_error("not before");
+    run(&["--inventory", "--limit", "0"]).usage_error("0");
+    run(&["--inventory", "--limit", "ten"]).usage_error("ten");
+    let id = archive_id(40);
+    run(&["--archive-id", &id, "--limit", "5"]).usage_error("cannot be used with");
+    run(&["--archive-id", &id, "--start-date", "2020-01-02T00:00:00Z"])
+        .usage_error("cannot be used with");
+    run(&["--archive-id", &id, "--format", "CSV"]).usage_error("cannot be used with");
+    run(&["--job-parameters", "{}", "--marker", "m"]).usage_error("cannot be used with");
+    run(&[
+        "--job-parameters",
+        r#"{"Type":"inventory-retrieval","InventoryRetrievalParameters":{"Limit":5}}"#,
+    ])
+    .usage_error("must be a string");
+    assert_eq!(count(&h, Operation::InitiateJob), 0);
+}
+
+/// The permission an AccessDeniedException names for the test vault.
+fn needs(action: &str) -> String {
+    format!("{action} on arn:aws:glacier:{REGION}:*:vaults/{VAULT}")
+}
+
+#[test]
+fn describe_job_and_get_job_output_name_the_permission_they_lack() {
+    let h = Harness::new("denied");
+    h.archive("job-1", 3 * MIB, 1);
+    let denied = |op: Operation, times: u32| {
+        h.ep.fail_operation(op, times, 403, "AccessDeniedException");
+    };
+
+    denied(Operation::DescribeJob, 1);
+    let r = vault_cmd(
+        &h,
+        &["describe-job", "--vault-name", VAULT, "--job-id", "job-1"],
+    );
+    assert_eq!(r.code, 3, "{}", r.describe());
+    assert!(
+        r.stderr.contains(&needs("glacier:DescribeJob")),
+        "{}",
+        r.describe()
+    );
+    assert!(r.stdout.is_empty());
+
+    // get-job-output asks DescribeJob first: that is the permission it lacks.
+    denied(Operation::DescribeJob, 1);
+    h.get("job-1", &h.path("a.out"), &[])
+        .failed(3, &needs("glacier:DescribeJob"));
+    assert!(
+        h.log("job-1").is_empty(),
+        "no GetJobOutput after the denial"
+    );
+
+    // DescribeJob allowed, GetJobOutput denied: once, not retried.
+    denied(Operation::GetJobOutput, 1);
+    let out = h.path("b.out");
+    h.get("job-1", &out, &[])
+        .failed(3, &needs("glacier:GetJobOutput"));
+    assert_eq!(h.log("job-1").len(), 1);
+    assert_absent(&out);
+
+    // In parallel parts too.
+    denied(Operation::GetJobOutput, 10);
+    h.get("job-1", &out, &["--part-size", "1MiB", "--parallel", "2"])
+        .failed(3, &needs("glacier:GetJobOutput"));
+    assert_absent(&out);
+
+    // Another account's vault: the loopback's own refusal, with that account in the ARN.
+    let r = vault_cmd(
+        &h,
+        &[
+            "describe-job",
+            "--vault-name",
+            VAULT,
+            "--job-id",
+            "job-1",
+            "--account-id",
+            "999999999999",
+        ],
+    );
+    assert_eq!(r.code, 3, "{}", r.describe());
+    let other =
+        format!("glacier:DescribeJob on arn:aws:glacier:{REGION}:999999999999:vaults/{VAULT}");
+    assert!(r.stderr.contains(&other), "{}", r.describe());
+    h.get(
+        "job-1",
+        &out,
+        &["--no-describe-job", "--account-id", "999999999999"],
+    )
+    .failed(
+        3,
+        &format!("glacier:GetJobOutput on arn:aws:glacier:{REGION}:999999999999:vaults/{VAULT}"),
+    );
+    // Nothing else is explained as a permission.
+    h.ep.fail_operation(Operation::DescribeJob, 1, 404, "ResourceNotFoundException");
+    let r = vault_cmd(
+        &h,
+        &["describe-job", "--vault-name", VAULT, "--job-id", "job-1"],
+    );
+    assert_eq!(r.code, 3, "{}", r.describe());
+    assert!(!r.stderr.contains("this command needs"), "{}", r.describe());
+}
+
+#[test]
+fn jobs_expire_by_themselves_after_the_window() {
+    let h = Harness::new("expiry");
+    let id = stored_archive(&h, 50, MIB);
+    let window = std::time::Duration::from_secs(4);
+    h.ep.set_tier_delay("Expedited", std::time::Duration::from_millis(300));
+    h.ep.set_expire_after(window);
+    let job = initiate(&h, &["--archive-id", &id, "--tier", "Expedited"]);
+    let initiated = std::time::Instant::now();
+    // The window starts when the job completes, not when it is initiated.
+    let r = wait(&h, &job, &[]);
+    assert_eq!(r.code, 0, "{}", r.describe());
+    assert_eq!(download(&h, &job), Payload::pattern(MIB, 50).to_vec());
+    let listed = ok_json(&vault_cmd(&h, &["list-jobs", "--vault-name", VAULT]));
+    assert!(job_ids(&listed).contains(&job), "{listed}");
+
+    // Wait for the window to pass by itself.
+    let deadline = initiated + window + std::time::Duration::from_secs(20);
+    loop {
+        let listed = ok_json(&vault_cmd(&h, &["list-jobs", "--vault-name", VAULT]));
+        if !job_ids(&listed).contains(&job) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the job never expired"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    assert!(initiated.elapsed() >= window, "expired before its window");
+    let r = vault_cmd(
+        &h,
+        &["describe-job", "--vault-name", VAULT, "--job-id", &job],
+    );
+    assert_eq!(r.code, 3, "{}", r.describe());
+    assert!(
+        r.stderr.contains("ResourceNotFoundException"),
+        "{}",
+        r.describe()
+    );
+    h.get(&job, &h.path("late.out"), &[])
+        .failed(3, "The job ID was not found");
+    let r = wait(&h, &job, &[]);
+    assert_eq!(r.code, 3, "{}", r.describe());
+}
+
+#[test]
+fn initiate_job_retried_after_a_5xx_says_a_second_job_may_exist() {
+    let h = Harness::new("initiate-5xx");
+    let id = stored_archive(&h, 60, MIB);
+    // Glacier started the job, but its answer was lost in a 503.
+    h.ep.fail_operation_after(
+        Operation::InitiateJob,
+        1,
+        503,
+        "ServiceUnavailableException",
+    );
+    let r = vault_cmd(
+        &h,
+        &["initiate-job", "--vault-name", VAULT, "--archive-id", &id],
+    );
+    let job = ok_json(&r)["jobId"].as_str().unwrap().to_owned();
+    assert!(
+        r.stderr
+            .contains("1 InitiateJob attempt(s) failed after the request may have reached Glacier"),
+        "{}",
+        r.describe()
+    );
+    assert!(
+        r.stderr.contains("list-jobs --vault-name"),
+        "{}",
+        r.describe()
+    );
+    // The retry started a second job: both are listed (the upload job is the third).
+    let listed = ok_json(&vault_cmd(&h, &["list-jobs", "--vault-name", VAULT]));
+    let ids = job_ids(&listed);
+    assert_eq!(ids.len(), 3, "{listed}");
+    assert!(ids.contains(&job));
+
+    // Throttling started nothing: retried without the warning.
+    h.ep.fail_operation(Operation::InitiateJob, 1, 400, "ThrottlingException");
+    let r = vault_cmd(
+        &h,
+        &["initiate-job", "--vault-name", VAULT, "--archive-id", &id],
+    );
+    ok_json(&r);
+    assert!(!r.stderr.contains("may have"), "{}", r.describe());
 }

@@ -145,6 +145,17 @@ fn a_vault_gets_out_whole_and_a_rerun_does_nothing() {
     assert_eq!(r.code, 0, "{}", r.describe());
     assert_all_out(&d, &archives);
     assert_no_duplicate_jobs(&h, &archives);
+    // Names decoded from the descriptions; a shared name survives twice.
+    let n = names(&d);
+    assert_eq!(n[&archives[0].archive_id], "dir0/fast-0.txt");
+    assert_eq!(n[&archives[1].archive_id], "dir1/cloudberry-1.bin");
+    assert_eq!(n[&archives[3].archive_id], "dir3/plain 3.txt");
+    assert_eq!(n[&archives[6].archive_id], "duplicate/same-name.txt");
+    let second = &n[&archives[16].archive_id];
+    assert!(
+        second.starts_with("duplicate/same-name") && second != "duplicate/same-name.txt",
+        "{second}"
+    );
     // One inventory job, one job per archive.
     assert_eq!(initiate_calls(&h), archives.len() + 1);
     // The receipts check with the standard tools.
@@ -756,4 +767,20 @@ fn bench_small_archives_and_a_large_plan() {
             started.elapsed().as_secs_f64()
         );
     }
+}
+
+#[test]
+fn names_archive_id_names_files_by_archive_id() {
+    let (h, archives) = preloaded("vexit-ids", 6);
+    let d = dest(&h);
+    let r = vault_exit(&h, &d, &["--names", "archive-id"]);
+    assert_eq!(r.code, 0, "{}", r.describe());
+    let n = names(&d);
+    for a in &archives {
+        assert_eq!(
+            n[&a.archive_id],
+            glacier_verify::names::archive_id_name(&a.archive_id)
+        );
+    }
+    assert_all_out(&d, &archives);
 }

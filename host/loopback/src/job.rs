@@ -5,7 +5,7 @@
 #[cfg(feature = "faults")]
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use glacier_verify_core::{ByteRange, Digest};
 
@@ -48,6 +48,9 @@ pub struct ArchiveJob {
     pub tier: String,
     /// DescribeJob `JobDescription`.
     pub job_description: Option<String>,
+    /// When the archive was uploaded: its inventory `CreationDate`, which
+    /// range inventory retrievals filter on; `None`: when it is registered.
+    pub archive_created: Option<SystemTime>,
     /// Faults, tried in order on every request of the job.
     #[cfg(feature = "faults")]
     pub faults: Vec<FaultRule>,
@@ -67,9 +70,16 @@ impl ArchiveJob {
             completed: true,
             tier: "Standard".into(),
             job_description: None,
+            archive_created: None,
             #[cfg(feature = "faults")]
             faults: Vec::new(),
         }
+    }
+
+    /// Sets when the archive was uploaded (its inventory `CreationDate`).
+    pub fn with_archive_created(mut self, created: SystemTime) -> Self {
+        self.archive_created = Some(created);
+        self
     }
 
     /// Sets the archive description.
@@ -203,12 +213,31 @@ pub(crate) enum Output {
     Inventory {
         body: Arc<[u8]>,
         format: InventoryFormat,
+        range: InventoryRange,
     },
+}
+
+/// A range inventory retrieval's `InventoryRetrievalParameters` as
+/// DescribeJob shows them (all `None` for a whole inventory).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct InventoryRange {
+    /// `StartDate` as requested.
+    pub start_date: Option<String>,
+    /// `EndDate` as requested.
+    pub end_date: Option<String>,
+    /// `Limit` as requested (a string, as in Glacier's model).
+    pub limit: Option<String>,
+    /// `Marker`: where the next InitiateJob continues, `None` when this
+    /// output holds the last archive.
+    pub next_marker: Option<String>,
 }
 
 /// Mutable per-job state.
 pub(crate) struct JobState {
     pub completed: bool,
+    /// When the job completed (or failed): the start of its expiry window,
+    /// and its DescribeJob `CompletionDate`.
+    pub completed_at: Option<(Instant, SystemTime)>,
     /// `Some(StatusMessage)` once the job has failed.
     pub failed: Option<String>,
     pub output_attempts: u32,
@@ -285,6 +314,7 @@ impl Job {
             created: SystemTime::now(),
             state: Mutex::new(JobState {
                 completed,
+                completed_at: completed.then(|| (Instant::now(), SystemTime::now())),
                 failed: None,
                 output_attempts: 0,
                 describe_attempts: 0,
@@ -308,6 +338,15 @@ impl Job {
 
     pub fn lock(&self) -> std::sync::MutexGuard<'_, JobState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Marks the job completed (or ended, when it failed) now, unless it
+    /// already was.
+    pub fn mark_completed(&self) {
+        let mut st = self.lock();
+        st.completed = st.failed.is_none();
+        st.completed_at
+            .get_or_insert_with(|| (Instant::now(), SystemTime::now()));
     }
 
     /// Counts a request and returns its attempt number, whether the job is

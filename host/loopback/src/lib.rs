@@ -49,10 +49,16 @@
 //!   `CreationDate` is the endpoint's start), GetDataRetrievalPolicy
 //!   (`FreeTier`) and ListProvisionedCapacity (empty); InitiateJob (202,
 //!   `Location`, `x-amz-job-id`) for an archive registered in the vault or
-//!   its inventory, completing after [`Endpoint::set_tier_delay`]; a job
-//!   can be made to fail ([`Endpoint::set_failed`]) or expire
-//!   ([`Endpoint::expire_job`]: 404 afterwards). With `faults`,
-//!   `Endpoint::fail_operation` makes them answer errors first.
+//!   its inventory — whole, or ranged by `InventoryRetrievalParameters`
+//!   (archives created at or after `StartDate` and before `EndDate`, at
+//!   most `Limit` from `Marker`; DescribeJob gives the next `Marker` once
+//!   the job completed; [`ArchiveJob::with_archive_created`] dates an
+//!   archive) — completing after [`Endpoint::set_tier_delay`]; a job
+//!   can be made to fail ([`Endpoint::set_failed`]) or expire, at once
+//!   ([`Endpoint::expire_job`]) or by itself a window after it completed
+//!   ([`Endpoint::set_expire_after`]): 404 afterwards. With `faults`,
+//!   `Endpoint::fail_operation` makes them, DescribeJob and GetJobOutput
+//!   answer errors first (e.g. 403 AccessDeniedException).
 //! - **Inventories (§5.3).** JSON, or CSV with Glacier's backslash escaping
 //!   ([`csv_field`]), generated from the vault's archives or given.
 //!

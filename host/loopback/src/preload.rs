@@ -163,6 +163,7 @@ impl Endpoint {
             &archive.archive_id,
             Some(archive.description.clone()).filter(|d| !d.is_empty()),
             &archive.payload,
+            None,
         );
     }
 

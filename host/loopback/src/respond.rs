@@ -17,6 +17,7 @@ use crate::server::Shared;
 mod describe;
 #[cfg(feature = "faults")]
 mod faults;
+mod inventory_range;
 mod jobs;
 mod output;
 mod send;
@@ -141,7 +142,7 @@ pub(crate) fn route(shared: &Shared, req: &Request) -> Routed {
     if let Some(routed) = vaults::route(shared, req) {
         return routed;
     }
-    shared.complete_due_jobs();
+    shared.advance_jobs();
     let target = match JobTarget::parse(req) {
         Ok(t) => t,
         Err(reply) => return Routed::other(reply),
@@ -161,6 +162,10 @@ pub(crate) fn route(shared: &Shared, req: &Request) -> Routed {
         #[cfg(feature = "faults")]
         faults: Vec::new(),
     };
+    #[cfg(feature = "faults")]
+    if let Some(reply) = vaults::injected_error(shared, target.operation, false) {
+        return Routed { reply, info };
+    }
     let reply = match find_job(shared, &target) {
         Err(reply) => reply,
         Ok(job) if target.operation == Operation::DescribeJob => {

@@ -17,7 +17,9 @@ use crate::auth::{NoAuth, Request, RequestAuth};
 use crate::fault::FaultRule;
 use crate::http::{self, ReadError};
 use crate::inventory::{InventoryEntry, InventoryFormat, inventory_csv, inventory_json};
-use crate::job::{ArchiveJob, InventoryContents, InventoryJob, Job, LeafCell, Output};
+use crate::job::{
+    ArchiveJob, InventoryContents, InventoryJob, InventoryRange, Job, LeafCell, Output,
+};
 use crate::log::{Operation, ServedRequest};
 use crate::payload::Payload;
 use crate::respond::{self, After, Reply};
@@ -205,6 +207,8 @@ pub(crate) struct Shared {
     tier_delays: Mutex<HashMap<String, Duration>>,
     /// InitiateJob calls per archive, and rules for the jobs they create.
     pub initiate_book: crate::preload::InitiateBook,
+    /// How long a job stays after it completed ([`Endpoint::set_expire_after`]).
+    expire_after: Mutex<Option<Duration>>,
     /// When the endpoint started: every vault's `CreationDate`.
     pub started: SystemTime,
     /// Errors the vault operations answer before their real answer.
@@ -268,6 +272,14 @@ impl Shared {
     /// The inventory entries of a vault's registered archives, in
     /// registration order.
     pub fn vault_entries(&self, vault: &str) -> Vec<InventoryEntry> {
+        self.vault_archives(vault)
+            .into_iter()
+            .map(|(_, entry)| entry)
+            .collect()
+    }
+
+    /// [`vault_entries`](Self::vault_entries) with each archive's creation time.
+    pub fn vault_archives(&self, vault: &str) -> Vec<(SystemTime, InventoryEntry)> {
         let records: Vec<_> = lock(&self.vaults)
             .get(vault)
             .map(|archives| {
@@ -289,27 +301,32 @@ impl Shared {
             .into_iter()
             .map(|(archive_id, description, created, payload, leaves)| {
                 let leaves = leaves.get_or_init(|| payload.leaf_hashes().into());
-                InventoryEntry {
+                let entry = InventoryEntry {
                     archive_id,
                     description: description.unwrap_or_default(),
                     creation_date: http::iso8601(created),
                     size: payload.len(),
                     tree_hash: crate::payload::fold_leaves(leaves).to_string(),
-                }
+                };
+                (created, entry)
             })
             .collect()
     }
 
-    /// A vault's inventory as of now, from its registered archives.
-    pub fn vault_inventory(&self, vault: &str, format: InventoryFormat) -> Arc<[u8]> {
-        let entries = self.vault_entries(vault);
+    /// An inventory of `entries` of a vault, dated now.
+    pub fn vault_inventory(
+        &self,
+        vault: &str,
+        format: InventoryFormat,
+        entries: &[InventoryEntry],
+    ) -> Arc<[u8]> {
         let text = match format {
             InventoryFormat::Json => inventory_json(
                 &self.vault_arn(vault),
                 &http::iso8601(SystemTime::now()),
-                &entries,
+                entries,
             ),
-            InventoryFormat::Csv => inventory_csv(&entries),
+            InventoryFormat::Csv => inventory_csv(entries),
         };
         Arc::from(text.into_bytes())
     }
@@ -340,8 +357,15 @@ impl Shared {
         lock(&self.due).push((id, due));
     }
 
+    /// Lets time pass for the jobs: completes the initiated jobs whose
+    /// delay has passed, then forgets those whose expiry window has.
+    pub fn advance_jobs(&self) {
+        self.complete_due_jobs();
+        self.expire_jobs();
+    }
+
     /// Marks completed the initiated jobs whose delay has passed.
-    pub fn complete_due_jobs(&self) {
+    fn complete_due_jobs(&self) {
         let now = Instant::now();
         let mut due = lock(&self.due);
         due.retain(|(id, at)| {
@@ -349,10 +373,24 @@ impl Shared {
                 return true;
             }
             if let Some(job) = self.job(id) {
-                let mut state = job.lock();
-                state.completed = state.failed.is_none();
+                job.mark_completed();
             }
             false
+        });
+    }
+
+    /// Forgets the jobs that completed (or failed) longer than the expiry
+    /// window ago, as Glacier does once a job's output is no longer
+    /// available: every request for them is then 404.
+    fn expire_jobs(&self) {
+        let Some(window) = *lock(&self.expire_after) else {
+            return;
+        };
+        let now = Instant::now();
+        lock(&self.jobs).retain(|_, job| {
+            job.lock()
+                .completed_at
+                .is_none_or(|(at, _)| now.saturating_duration_since(at) < window)
         });
     }
 
@@ -395,14 +433,16 @@ impl Shared {
     }
 
     /// Records an archive in a vault (created if missing) for inventories
-    /// and InitiateJob; the same archive id is replaced in place, keeping
-    /// its creation date. Returns the cell of its leaf digests.
+    /// and InitiateJob, created at `created` (default now); the same
+    /// archive id is replaced in place, keeping its creation date unless a
+    /// new one is given. Returns the cell of its leaf digests.
     pub fn register_archive(
         &self,
         vault: &str,
         archive_id: &str,
         description: Option<String>,
         payload: &Payload,
+        created: Option<SystemTime>,
     ) -> LeafCell {
         let leaves = self.leaf_cell(payload);
         let mut vaults = lock(&self.vaults);
@@ -410,13 +450,13 @@ impl Shared {
         let record = ArchiveRecord {
             archive_id: archive_id.to_owned(),
             description,
-            created: SystemTime::now(),
+            created: created.unwrap_or_else(SystemTime::now),
             payload: payload.clone(),
             leaves: Arc::clone(&leaves),
         };
         match archives.iter_mut().find(|a| a.archive_id == archive_id) {
             Some(a) => {
-                let created = a.created;
+                let created = created.unwrap_or(a.created);
                 *a = ArchiveRecord { created, ..record };
             }
             None => archives.push(record),
@@ -517,6 +557,7 @@ impl Endpoint {
             due: Mutex::new(Vec::new()),
             tier_delays: Mutex::new(HashMap::new()),
             initiate_book: crate::preload::InitiateBook::default(),
+            expire_after: Mutex::new(None),
             started: SystemTime::now(),
             #[cfg(feature = "faults")]
             operation_faults: Mutex::new(Vec::new()),
@@ -597,8 +638,9 @@ impl Endpoint {
     }
 
     /// Makes the next `times` requests routed to `operation` (a vault
-    /// operation: ListJobs, ListVaults, …) answer a JSON error `status`
-    /// `code` instead, e.g. 400 ThrottlingException.
+    /// operation — ListJobs, ListVaults, … — or DescribeJob or GetJobOutput
+    /// of any job) answer a JSON error `status` `code` instead, e.g. 400
+    /// ThrottlingException or 403 AccessDeniedException.
     #[cfg(feature = "faults")]
     pub fn fail_operation(&self, operation: Operation, times: u32, status: u16, code: &str) {
         lock(&self.shared.operation_faults).push(crate::respond::OperationFault {
@@ -606,6 +648,21 @@ impl Endpoint {
             remaining: times,
             status,
             code: code.to_owned(),
+            after: false,
+        });
+    }
+
+    /// Like [`fail_operation`](Self::fail_operation) for a vault operation,
+    /// but the error is answered after the operation took effect: an
+    /// InitiateJob that started its job although its client saw a 503.
+    #[cfg(feature = "faults")]
+    pub fn fail_operation_after(&self, operation: Operation, times: u32, status: u16, code: &str) {
+        lock(&self.shared.operation_faults).push(crate::respond::OperationFault {
+            operation,
+            remaining: times,
+            status,
+            code: code.to_owned(),
+            after: true,
         });
     }
 
@@ -613,6 +670,15 @@ impl Endpoint {
     /// complete `delay` after they were initiated (default: at once).
     pub fn set_tier_delay(&self, tier: &str, delay: Duration) {
         lock(&self.shared.tier_delays).insert(tier.to_owned(), delay);
+    }
+
+    /// Makes every job — registered or initiated — expire `window` after
+    /// it completed or failed: from then on DescribeJob, GetJobOutput and
+    /// ListJobs know it no more (404 ResourceNotFoundException), as
+    /// Glacier forgets a job some 24 hours after it completed (default:
+    /// never; [`expire_job`](Self::expire_job) expires one at once).
+    pub fn set_expire_after(&self, window: Duration) {
+        *lock(&self.shared.expire_after) = Some(window);
     }
 
     /// Creates a vault (no-op if it exists).
@@ -643,6 +709,7 @@ impl Endpoint {
             &spec.archive_id,
             spec.description.clone(),
             &spec.archive,
+            spec.archive_created,
         );
         let output = Output::Archive {
             payload: spec.archive,
@@ -683,6 +750,7 @@ impl Endpoint {
         let output = Output::Inventory {
             body,
             format: spec.format,
+            range: InventoryRange::default(),
         };
         let job = Job::new(
             spec.job_id.clone(),
@@ -738,9 +806,12 @@ impl Endpoint {
             .shared
             .job(job_id)
             .ok_or_else(|| EndpointError::UnknownJob(job_id.into()))?;
-        let mut state = job.lock();
-        state.completed = false;
-        state.failed = Some(message.to_owned());
+        {
+            let mut state = job.lock();
+            state.completed = false;
+            state.failed = Some(message.to_owned());
+        }
+        job.mark_completed();
         Ok(())
     }
 
@@ -759,7 +830,13 @@ impl Endpoint {
             .shared
             .job(job_id)
             .ok_or_else(|| EndpointError::UnknownJob(job_id.into()))?;
-        job.lock().completed = completed;
+        if completed {
+            job.mark_completed();
+        } else {
+            let mut state = job.lock();
+            state.completed = false;
+            state.completed_at = None;
+        }
         Ok(())
     }
 

@@ -15,8 +15,9 @@ mod stream;
 use glacier_verify_core::{HeaderHash, Level, OutputVerdict, ResponseHead};
 use serde::Serialize;
 
-use crate::client::Client;
+use crate::client::{Client, RequestFailure};
 use crate::error::HostError;
+use crate::jobs::Permission;
 use crate::progress::Counters;
 
 pub use crate::outfile::OutputPaths;
@@ -36,6 +37,18 @@ pub struct Download<'a> {
     pub counters: &'a Counters,
     /// Requests and retries, for the report.
     pub log: &'a Log,
+}
+
+impl Download<'_> {
+    /// A failed GetJobOutput request, an AccessDeniedException naming
+    /// `glacier:GetJobOutput` and the vault (its retry class unchanged).
+    fn explained(&self, f: RequestFailure) -> RequestFailure {
+        let permission = Permission::on_job("glacier:GetJobOutput", self.client, &self.plan.loc);
+        RequestFailure {
+            error: permission.explain(f.error),
+            class: f.class,
+        }
+    }
 }
 
 /// Response fields that describe the job's output, the same in every

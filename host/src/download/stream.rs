@@ -191,7 +191,8 @@ impl<'d, 'a> Stream<'d, 'a> {
         let mut resp = match self.d.client.get_job_output(&plan.loc, range) {
             Ok(r) => r,
             Err(f) => {
-                plan.retry.after_failure(f, self.attempt, "", self.d.log)?;
+                plan.retry
+                    .after_failure(self.d.explained(f), self.attempt, "", self.d.log)?;
                 return Ok(Step::Again);
             }
         };

@@ -1,14 +1,16 @@
 //! The commands around a download, shaped like `aws glacier …`: the
 //! read-only vault commands ([`vaults`]), `list-jobs` ([`list`]) and
 //! `initiate-job` ([`initiate`]) and `wait job-completed` ([`wait`]).
-//! Their requests are retried like DescribeJob's; an AccessDeniedException
-//! is explained with the IAM action the command needed ([`Permission`]).
+//! Their requests are retried like DescribeJob's ([`describe_job`], also
+//! `describe-job`'s and `get-job-output`'s); an AccessDeniedException is
+//! explained with the IAM action the command needed ([`Permission`]), for
+//! GetJobOutput too.
 
 use std::io::Write;
 
 use serde_json::Value;
 
-use crate::client::Client;
+use crate::client::{Client, JobLocation};
 use crate::download::{Log, RetryPolicy};
 use crate::error::HostError;
 use crate::sigv4;
@@ -37,6 +39,11 @@ impl Permission {
             action,
             vault_arn: Some(format!("arn:aws:glacier:{region}:{account}:vaults/{vault}")),
         }
+    }
+
+    /// An action on the vault of a job, in the client's region.
+    pub fn on_job(action: &'static str, c: &Client, loc: &JobLocation) -> Self {
+        Self::on_vault(action, &c.config().region, &loc.account_id, &loc.vault)
     }
 
     /// An action on no particular vault.
@@ -87,6 +94,36 @@ fn hint(code: &str) -> Option<&'static str> {
         }
         _ => return None,
     })
+}
+
+/// DescribeJob (docs/protocol.md §5.1): the parsed fields and the raw JSON,
+/// retried like GetJobOutput requests (docs/protocol.md §9.5: 5xx, 408,
+/// throttling and transport failures; never 400/403/404); an
+/// AccessDeniedException names `glacier:DescribeJob` and the vault. Stops
+/// before a request once SIGINT/SIGTERM asked the run to stop.
+pub fn describe_job(
+    c: &Client,
+    loc: &JobLocation,
+    retry: &RetryPolicy,
+) -> Result<(crate::job::JobDescription, Value), HostError> {
+    let permission = Permission::on_job("glacier:DescribeJob", c, loc);
+    // DescribeJob's retries are not part of a download's report.
+    let unreported = Log::default();
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        if crate::interrupt::requested() {
+            return Err(crate::download::interrupted(
+                "nothing downloaded yet".into(),
+            ));
+        }
+        match c.describe_job(loc) {
+            Ok(done) => return Ok(done),
+            Err(f) => retry
+                .after_failure(f, attempt, "DescribeJob ", &unreported)
+                .map_err(|e| permission.explain(e))?,
+        }
+    }
 }
 
 /// One read-only request, retried like DescribeJob (throttling, 5xx,
@@ -140,15 +177,32 @@ pub fn with_query(path: &str, params: &[(&str, Option<&str>)]) -> String {
     }
 }
 
-/// Prints a JSON document on stdout, indented like the AWS CLI's output.
+/// Prints an answer on stdout as the AWS CLI does: indented, and without
+/// the members Glacier sent as `null` (botocore leaves a member whose value
+/// is null out of the parsed response, so `aws glacier describe-job` never
+/// prints `"SNSTopic": null`).
 pub fn print_json(v: &Value) -> Result<(), HostError> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
         "{}",
-        serde_json::to_string_pretty(v).unwrap_or_default()
+        serde_json::to_string_pretty(&without_nulls(v)).unwrap_or_default()
     )
     .map_err(|e| HostError::io("<stdout>", e))
+}
+
+/// `v` with every object member whose value is `null` removed, at any depth.
+fn without_nulls(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    }
 }
 
 /// Follows a list operation's markers: requests pages from `first_marker`
@@ -243,6 +297,22 @@ mod tests {
             !p.explain(denied("ThrottlingException"))
                 .to_string()
                 .contains("needs")
+        );
+    }
+
+    #[test]
+    fn null_members_are_left_out_like_the_aws_cli_does() {
+        let v = serde_json::json!({
+            "JobList": [{"JobId": "j", "SNSTopic": null, "InventoryRetrievalParameters": {"Format": "CSV", "Limit": null}}],
+            "Marker": null,
+            "Rules": [null, 1]
+        });
+        assert_eq!(
+            without_nulls(&v),
+            serde_json::json!({
+                "JobList": [{"JobId": "j", "InventoryRetrievalParameters": {"Format": "CSV"}}],
+                "Rules": [null, 1]
+            })
         );
     }
 

@@ -9,9 +9,8 @@ use std::time::{Duration, Instant};
 use clap::{Args, Subcommand};
 use serde_json::Value;
 
-use super::Permission;
 use crate::client::{Client, JobLocation};
-use crate::download::{Log, RetryPolicy};
+use crate::download::RetryPolicy;
 use crate::error::{HostError, exit};
 use crate::job::JobError;
 
@@ -160,24 +159,7 @@ fn finish(show: bool) {
 
 /// DescribeJob, retried like the other read-only requests.
 fn describe(c: &Client, loc: &JobLocation) -> Result<Value, HostError> {
-    let permission = Permission::on_vault(
-        "glacier:DescribeJob",
-        &c.config().region,
-        &loc.account_id,
-        &loc.vault,
-    );
-    let retry = RetryPolicy::standard();
-    let unreported = Log::default();
-    let mut attempt = 0u32;
-    loop {
-        attempt += 1;
-        match c.describe_job(loc) {
-            Ok((_, raw)) => return Ok(raw),
-            Err(f) => retry
-                .after_failure(f, attempt, "DescribeJob ", &unreported)
-                .map_err(|e| permission.explain(e))?,
-        }
-    }
+    super::describe_job(c, loc, &RetryPolicy::standard()).map(|(_, raw)| raw)
 }
 
 #[cfg(test)]

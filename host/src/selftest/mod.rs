@@ -94,15 +94,25 @@ pub(crate) fn start_loopback(lifetime: Duration) -> Result<Endpoint, HostError> 
     .map_err(|e| HostError::Internal(format!("cannot start the loopback endpoint: {e}")))
 }
 
-/// Serves the loopback endpoint with one generated archive job of `size`
-/// bytes for `lifetime`, for manual tests and benchmarks.
+/// The archive `selftest --serve` holds: 138 characters of base64url like
+/// a Glacier archive id, so that `initiate-job --archive-id` takes it.
+pub const SERVED_ARCHIVE_ID: &str = concat!(
+    "selftest-archive-",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "000000000000000000000000000000000000000000000000000000000"
+);
+
+/// Serves the loopback endpoint with one generated archive of `size` bytes
+/// and a completed job of it for `lifetime`, for manual tests, benchmarks
+/// and the README's job lifecycle (InitiateJob, ListJobs, … work too).
 pub fn serve(size: u64, lifetime: Duration) -> Result<i32, HostError> {
     let ep = start_loopback(lifetime)?;
     let job = ArchiveJob::new(
         "selftest-vault",
         "selftest-job",
         Payload::pattern(size, 0x5e1f_7e57),
-    );
+    )
+    .with_archive_id(SERVED_ARCHIVE_ID);
     ep.add_archive_job(job)
         .map_err(|e| HostError::Usage(e.to_string()))?;
     ep.warm_up();
@@ -113,6 +123,7 @@ pub fn serve(size: u64, lifetime: Duration) -> Result<i32, HostError> {
         creds.secret_access_key,
         ep.url()
     );
+    println!("archive id in selftest-vault: {SERVED_ARCHIVE_ID}");
     let _ = std::io::Write::flush(&mut std::io::stdout());
     while !ep.is_stopped() {
         std::thread::sleep(Duration::from_millis(200));

@@ -91,8 +91,8 @@ pub fn write_plan(
 pub fn stream<R: std::io::Read>(
     reader: R,
     each: impl FnMut(InventoryArchive) -> ControlFlow<()>,
-) -> Result<super::interim::InventorySummary, crate::inventory::InventoryError> {
-    super::interim::for_each_archive(reader, each)
+) -> Result<crate::inventory::InventorySummary, crate::inventory::InventoryError> {
+    crate::inventory::for_each_archive(reader, each)
 }
 
 /// Names one archive of the inventory (every shard names every archive,

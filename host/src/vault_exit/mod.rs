@@ -20,7 +20,6 @@
 pub mod destination;
 pub mod engine;
 pub mod fetch;
-mod interim;
 pub mod inventory;
 pub mod jobs;
 pub mod receipts;
@@ -38,8 +37,8 @@ use crate::error::{HostError, exit};
 use destination::LocalDir;
 use state::{ShardKey, State};
 
-/// The names API (until it lands on main, its stand-in).
-use interim as names_api;
+/// Archive descriptions into safe relative paths.
+use crate::names as names_api;
 
 /// The `JobDescription` of every job vault-exit initiates: how a job
 /// initiated just before a crash is recognised in ListJobs.

@@ -11,7 +11,7 @@ use super::faults::FaultPlan;
 use super::{Reply, RouteInfo};
 use crate::http;
 use crate::inventory::InventoryFormat;
-use crate::job::{Job, LeafCell, Output};
+use crate::job::{InventoryRange, Job, LeafCell, Output};
 use crate::payload::{Payload, fold_leaves, range_tree_hash};
 use crate::server::Shared;
 
@@ -72,9 +72,11 @@ pub(super) fn describe_job(shared: &Shared, job: &Arc<Job>, info: &mut RouteInfo
             let hashes = plan.apply_to_describe_hashes(hashes);
             archive_fields(payload.len(), archive_id, *retrieval, hashes)
         }
-        Output::Inventory { body, format } => {
-            inventory_fields(completed.then_some(body.len() as u64), *format)
-        }
+        Output::Inventory {
+            body,
+            format,
+            range,
+        } => inventory_fields(completed.then_some(body.len() as u64), *format, range),
     };
     if let Value::Object(map) = &mut v {
         for (k, val) in fields {
@@ -92,8 +94,12 @@ pub(super) fn describe_job(shared: &Shared, job: &Arc<Job>, info: &mut RouteInfo
 /// The fields every job has.
 fn common_fields(shared: &Shared, job: &Job, completed: bool) -> Value {
     let created = http::iso8601(job.created);
-    let completion = http::iso8601(job.created + Duration::from_millis(1));
-    let failed = job.lock().failed.clone();
+    let (failed, completed_at) = {
+        let state = job.lock();
+        (state.failed.clone(), state.completed_at)
+    };
+    let completion =
+        http::iso8601(completed_at.map_or(job.created + Duration::from_millis(1), |(_, at)| at));
     let completed = completed || failed.is_some();
     let (status, message) = match &failed {
         Some(m) => ("Failed", m.as_str()),
@@ -136,8 +142,16 @@ fn archive_fields(
     ]
 }
 
-/// The fields of an inventory-retrieval job; `size` is `None` until it completes.
-fn inventory_fields(size: Option<u64>, format: InventoryFormat) -> Vec<(&'static str, Value)> {
+/// The fields of an inventory-retrieval job; `size` is `None` until it
+/// completes, and so is the next page's `Marker` (Glacier gives it "after
+/// a job is complete").
+fn inventory_fields(
+    size: Option<u64>,
+    format: InventoryFormat,
+    range: &InventoryRange,
+) -> Vec<(&'static str, Value)> {
+    let text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::from);
+    let marker = size.and(range.next_marker.clone());
     vec![
         ("Action", "InventoryRetrieval".into()),
         ("ArchiveId", Value::Null),
@@ -153,10 +167,10 @@ fn inventory_fields(size: Option<u64>, format: InventoryFormat) -> Vec<(&'static
             "InventoryRetrievalParameters",
             json!({
                 "Format": format.name(),
-                "StartDate": Value::Null,
-                "EndDate": Value::Null,
-                "Limit": Value::Null,
-                "Marker": Value::Null,
+                "StartDate": text(&range.start_date),
+                "EndDate": text(&range.end_date),
+                "Limit": text(&range.limit),
+                "Marker": marker,
             }),
         ),
     ]
@@ -178,9 +192,11 @@ pub(super) fn job_fields(shared: &Shared, job: &Job) -> Value {
             let hashes = ArchiveHashes::of(payload, leaves, *retrieval);
             archive_fields(payload.len(), archive_id, *retrieval, hashes)
         }
-        Output::Inventory { body, format } => {
-            inventory_fields(completed.then_some(body.len() as u64), *format)
-        }
+        Output::Inventory {
+            body,
+            format,
+            range,
+        } => inventory_fields(completed.then_some(body.len() as u64), *format, range),
     };
     if let Value::Object(map) = &mut v {
         for (k, val) in fields {

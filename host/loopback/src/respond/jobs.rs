@@ -1,5 +1,6 @@
 //! ListJobs (docs/protocol.md §12): a vault's jobs, filtered by
-//! `completed` and `statuscode`, at most 50 a page; and InitiateJob.
+//! `completed` and `statuscode`, at most 50 a page; and InitiateJob, whose
+//! inventory retrievals may be ranged ([`inventory_range`]).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -7,9 +8,9 @@ use std::time::Instant;
 use glacier_verify_core::{ByteRange, is_megabyte_aligned};
 use serde_json::{Value, json};
 
-use super::Reply;
 use super::describe::job_fields;
 use super::vaults::{Page, Query};
+use super::{Reply, inventory_range};
 use crate::inventory::InventoryFormat;
 use crate::job::{Job, Output};
 use crate::server::Shared;
@@ -83,9 +84,14 @@ pub(super) fn initiate_job(shared: &Shared, vault: &str, body: &[u8]) -> Reply {
                 "CSV" => InventoryFormat::Csv,
                 other => return invalid("Format", other),
             };
+            let (entries, range) = match inventory_range::select(shared, vault, &params) {
+                Ok(selected) => selected,
+                Err(reply) => return reply,
+            };
             Output::Inventory {
-                body: shared.vault_inventory(vault, format),
+                body: shared.vault_inventory(vault, format, &entries),
                 format,
+                range,
             }
         }
         Some(other) => return invalid("Type", other),

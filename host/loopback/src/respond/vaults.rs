@@ -25,6 +25,9 @@ pub(crate) struct OperationFault {
     pub remaining: u32,
     pub status: u16,
     pub code: String,
+    /// Answered after the operation took effect (an InitiateJob that
+    /// started its job), not instead of it.
+    pub after: bool,
 }
 
 /// A request for a vault operation, recognised by method and path.
@@ -80,7 +83,7 @@ pub(super) fn route(shared: &Shared, req: &Request) -> Option<Routed> {
         #[cfg(feature = "faults")]
         faults: Vec::new(),
     };
-    shared.complete_due_jobs();
+    shared.advance_jobs();
     let reply = answer(shared, req, &target);
     Some(Routed { reply, info })
 }
@@ -94,15 +97,25 @@ fn answer(shared: &Shared, req: &Request, target: &VaultTarget) -> Reply {
         );
     }
     #[cfg(feature = "faults")]
-    if let Some(reply) = injected_error(shared, target.operation) {
+    if let Some(reply) = injected_error(shared, target.operation, false) {
         return reply;
     }
     let query = match Query::parse(req.query()) {
         Ok(q) => q,
         Err(reply) => return reply,
     };
+    let reply = operate(shared, req, target, &query);
+    #[cfg(feature = "faults")]
+    if let Some(error) = injected_error(shared, target.operation, true) {
+        return error;
+    }
+    reply
+}
+
+/// The operation's own answer.
+fn operate(shared: &Shared, req: &Request, target: &VaultTarget, query: &Query) -> Reply {
     match (target.operation, target.vault.as_deref()) {
-        (Operation::ListVaults, _) => list_vaults(shared, &query),
+        (Operation::ListVaults, _) => list_vaults(shared, query),
         (Operation::GetDataRetrievalPolicy, _) => Reply::json(
             200,
             &json!({ "Policy": { "Rules": [{ "Strategy": "FreeTier", "BytesPerHour": Value::Null }] } }),
@@ -118,20 +131,22 @@ fn answer(shared: &Shared, req: &Request, target: &VaultTarget) -> Reply {
             super::jobs::initiate_job(shared, v, req.body())
         }
         (Operation::ListJobs, Some(v)) if shared.vault_exists(v) => {
-            super::jobs::list_jobs(shared, v, &query)
+            super::jobs::list_jobs(shared, v, query)
         }
         (_, Some(v)) => vault_not_found(shared, v),
         (_, None) => Reply::json_error(500, "ServiceUnavailableException", "unroutable"),
     }
 }
 
-/// The first pending injected error for `operation`, counting it down.
+/// The first pending injected error for `operation` answered instead of
+/// it (`after` false) or after it took effect (`after` true), counting it
+/// down (also DescribeJob's and GetJobOutput's, routed in [`super::route`]).
 #[cfg(feature = "faults")]
-fn injected_error(shared: &Shared, operation: Operation) -> Option<Reply> {
+pub(super) fn injected_error(shared: &Shared, operation: Operation, after: bool) -> Option<Reply> {
     let mut faults = lock(&shared.operation_faults);
     let fault = faults
         .iter_mut()
-        .find(|f| f.operation == operation && f.remaining > 0)?;
+        .find(|f| f.operation == operation && f.after == after && f.remaining > 0)?;
     fault.remaining -= 1;
     Some(Reply::json_error(
         fault.status,
@@ -250,7 +265,7 @@ impl<'a, T> Page<'a, T> {
                     )
                 })?,
         };
-        let end = (start + limit).min(all.len());
+        let end = start.saturating_add(limit).min(all.len());
         Ok(Page {
             items: &all[start..end],
             marker: all.get(end).map(|item| marker_of(key(item))),
@@ -259,6 +274,6 @@ impl<'a, T> Page<'a, T> {
 }
 
 /// The opaque marker naming an item.
-fn marker_of(key: &str) -> String {
+pub(super) fn marker_of(key: &str) -> String {
     key.bytes().map(|b| format!("{b:02x}")).collect()
 }

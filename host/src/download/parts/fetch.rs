@@ -123,7 +123,7 @@ impl Part<'_, '_> {
             Err(f) => {
                 let label = &self.label;
                 plan.retry
-                    .after_failure(f, attempt, label, self.d.log)
+                    .after_failure(self.d.explained(f), attempt, label, self.d.log)
                     .map_err(PartError::Fatal)?;
                 return Ok(Attempt::Again);
             }

@@ -36,6 +36,13 @@
 //! `my archive description,1"2` is written `"my archive description,1\"2"`
 //! and `my archive description,1\"2` is written `"my archive description,1\\"2"`.
 //! See [`parse_csv`] for how this parser reads that back.
+//!
+//! # Streaming
+//! [`for_each_archive`] reads either format from an `io::Read` in bounded
+//! memory (one record at a time, each at most [`MAX_RECORD_BYTES`]) and hands
+//! each archive to a callback: a million-archive inventory is never held
+//! whole. Both readers share the field rules above; one archive's fields are
+//! bounded for both ([`MAX_ARCHIVE_ID_BYTES`], [`MAX_DESCRIPTION_BYTES`]).
 
 #![deny(
     clippy::unwrap_used,
@@ -58,6 +65,9 @@ use serde::Deserialize;
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{MapAccess, Visitor};
 use serde_json::Value;
+
+mod stream;
+pub use stream::{InventorySummary, MAX_RECORD_BYTES, for_each_archive};
 
 /// One archive listed in an inventory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,6 +175,24 @@ pub enum ErrorKind {
     /// A `SHA256TreeHash` that is not 64 hex digits; the text found
     /// (shortened if long).
     BadTreeHash(String),
+    /// An archive field longer than this parser accepts (see
+    /// [`MAX_ARCHIVE_ID_BYTES`], [`MAX_DESCRIPTION_BYTES`],
+    /// [`MAX_CREATION_DATE_BYTES`]).
+    FieldTooLong {
+        /// The field name.
+        field: &'static str,
+        /// The most bytes accepted.
+        limit: usize,
+    },
+    /// [`for_each_archive`]: one record (a CSV line, a JSON `ArchiveList`
+    /// element, or the JSON text outside `ArchiveList`) longer than
+    /// [`MAX_RECORD_BYTES`]; reading stopped there.
+    RecordTooLong {
+        /// The most bytes accepted.
+        limit: usize,
+    },
+    /// [`for_each_archive`]: the reader failed; its message.
+    Read(String),
 }
 
 /// An inventory that could not be parsed: where, and what.
@@ -240,6 +268,13 @@ impl fmt::Display for ErrorKind {
             ErrorKind::BadTreeHash(text) => {
                 write!(f, "SHA256TreeHash is not 64 hex digits: {text:?}")
             }
+            ErrorKind::FieldTooLong { field, limit } => {
+                write!(f, "{field} is longer than {limit} bytes")
+            }
+            ErrorKind::RecordTooLong { limit } => {
+                write!(f, "record is longer than {limit} bytes")
+            }
+            ErrorKind::Read(message) => write!(f, "reading the inventory failed: {message}"),
         }
     }
 }
@@ -251,6 +286,33 @@ impl fmt::Display for InventoryError {
 }
 
 impl std::error::Error for InventoryError {}
+
+/// The longest `ArchiveId` accepted, in bytes. Glacier's ids are 138
+/// characters; the slack is for other tools' inventories.
+pub const MAX_ARCHIVE_ID_BYTES: usize = 1024;
+/// The longest `ArchiveDescription` accepted, in bytes: Glacier's limit is
+/// 1,024 printable ASCII characters (docs/protocol.md §5.2); four times that
+/// leaves room for other tools' non-ASCII text.
+pub const MAX_DESCRIPTION_BYTES: usize = 4 * glacier_verify_core::MAX_DESCRIPTION_LEN;
+/// The longest `CreationDate` accepted, in bytes (ISO 8601 needs about 30).
+pub const MAX_CREATION_DATE_BYTES: usize = 256;
+
+/// Refuses a field longer than `limit` bytes, so one hostile archive cannot
+/// make memory grow.
+fn bounded(
+    location: Location,
+    field: &'static str,
+    text: String,
+    limit: usize,
+) -> Result<String, InventoryError> {
+    if text.len() > limit {
+        return Err(InventoryError::new(
+            location,
+            ErrorKind::FieldTooLong { field, limit },
+        ));
+    }
+    Ok(text)
+}
 
 /// Longest offending text kept in an error, in characters.
 const MAX_ERROR_TEXT: usize = 80;
@@ -425,6 +487,7 @@ fn json_optional_string(
 fn json_archive(index: usize, raw: RawArchive) -> Result<InventoryArchive, InventoryError> {
     let location = Location::Archive { index };
     let archive_id = json_string(location, "ArchiveId", raw.archive_id)?;
+    let archive_id = bounded(location, "ArchiveId", archive_id, MAX_ARCHIVE_ID_BYTES)?;
     if archive_id.is_empty() {
         return Err(InventoryError::new(location, ErrorKind::EmptyArchiveId));
     }
@@ -433,7 +496,19 @@ fn json_archive(index: usize, raw: RawArchive) -> Result<InventoryArchive, Inven
         Field::Null => String::new(),
         other => json_string(location, "ArchiveDescription", other)?,
     };
+    let description = bounded(
+        location,
+        "ArchiveDescription",
+        description,
+        MAX_DESCRIPTION_BYTES,
+    )?;
     let creation_date = json_string(location, "CreationDate", raw.creation_date)?;
+    let creation_date = bounded(
+        location,
+        "CreationDate",
+        creation_date,
+        MAX_CREATION_DATE_BYTES,
+    )?;
     let size = match raw.size {
         Field::Present(Value::Number(number)) => number.as_u64().ok_or_else(|| {
             InventoryError::new(location, ErrorKind::BadSize(excerpt(&number.to_string())))
@@ -885,12 +960,27 @@ fn csv_record(
             )),
         }
     };
-    let archive_id = get(columns.id)?;
+    let archive_id = bounded(
+        location,
+        "ArchiveId",
+        get(columns.id)?,
+        MAX_ARCHIVE_ID_BYTES,
+    )?;
     if archive_id.is_empty() {
         return Err(InventoryError::new(location, ErrorKind::EmptyArchiveId));
     }
-    let description = get(columns.description)?;
-    let creation_date = get(columns.date)?;
+    let description = bounded(
+        location,
+        "ArchiveDescription",
+        get(columns.description)?,
+        MAX_DESCRIPTION_BYTES,
+    )?;
+    let creation_date = bounded(
+        location,
+        "CreationDate",
+        get(columns.date)?,
+        MAX_CREATION_DATE_BYTES,
+    )?;
     let size_text = get(columns.size)?;
     let size = if !size_text.is_empty() && size_text.bytes().all(|b| b.is_ascii_digit()) {
         size_text.parse::<u64>().ok()
