@@ -27,6 +27,7 @@ Exit codes:
   5  local I/O error (disk full, permissions, a link where OUTFILE's files go)
   6  another run is writing the same OUTFILE (it holds OUTFILE.part.lock)
   7  wait / get-job-output --wait: the job had not completed within --timeout
+  8  vault-exit: stopped with archives left that --max-bytes-per-day holds back
   130, 143  stopped by SIGINT / SIGTERM: what was verified is kept; rerun to resume
             (a second signal exits at once)";
 

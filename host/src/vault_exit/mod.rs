@@ -158,7 +158,7 @@ Exit codes of vault-exit:
   0    every archive of the shard is in DIR, verified (or, with --status /
        --dry-run, the report was printed)
   1    some archives failed (verification, or their jobs failed too often);
-       the summary and RECEIPTS.jsonl say which and why
+       the summary and --status say which and why
   8    stopped with archives still to do (--max-bytes-per-day reached);
        rerun later to continue
   2, 3, 4, 5  usage, Glacier error, network, local I/O (as for every command)
@@ -278,12 +278,9 @@ fn run_locked(
     } else if counts.of(state::Status::Verified) == counts.total() {
         exit::OK
     } else {
-        INCOMPLETE
+        exit::INCOMPLETE
     })
 }
-
-/// Stopped with archives still to do (a daily budget reached).
-pub const INCOMPLETE: i32 = 8;
 
 /// How long a completed job's output stays downloadable, at least.
 pub const OUTPUT_VALIDITY: Duration = Duration::from_secs(24 * 3600);
