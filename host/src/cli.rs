@@ -324,7 +324,7 @@ pub fn run(cli: Cli) -> i32 {
 }
 
 fn client(g: &Global, read_timeout: Duration) -> Result<Client, HostError> {
-    use crate::credentials::{Env, Overrides, resolve, resolve_ca_bundle};
+    use crate::credentials::{Env, Net, Overrides, provider, resolve, resolve_ca_bundle};
     use crate::transport::{ProxyEnv, Transport, TrustOptions, TrustStore};
     let env = Env::from_process();
     let resolved = resolve(
@@ -351,12 +351,20 @@ fn client(g: &Global, read_timeout: Duration) -> Result<Client, HostError> {
             resolved.endpoint.url.host()
         );
     }
-    let transport =
-        Transport::for_endpoint(&resolved.endpoint.url, &trust, &ProxyEnv::from_process())?;
+    let proxy_env = ProxyEnv::from_process();
+    let transport = Transport::for_endpoint(&resolved.endpoint.url, &trust, &proxy_env)?;
+    let credentials = provider(
+        resolved.credentials,
+        Net {
+            trust,
+            proxy_env,
+            debug: g.debug,
+        },
+    )?;
     Ok(Client::new(ClientConfig {
         endpoint: resolved.endpoint.url,
         region: resolved.region.region.as_str().to_string(),
-        credentials: resolved.credentials.credentials,
+        credentials,
         connect_timeout: Duration::from_secs(10),
         read_timeout,
         debug: g.debug,

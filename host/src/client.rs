@@ -10,7 +10,7 @@ use glacier_verify_core::{
 };
 use ureq::http::Response;
 
-use crate::credentials::EndpointUrl;
+use crate::credentials::{CredentialsProvider, EndpointUrl};
 use crate::error::{HostError, ServiceFailure, UntrustedCertificate};
 use crate::job::{JobDescription, JobError};
 use crate::sigv4::{self, AmzDate, Credentials, SignableRequest, SigningParams, SigningSettings};
@@ -47,8 +47,8 @@ pub struct ClientConfig {
     pub endpoint: EndpointUrl,
     /// Region of the credential scope.
     pub region: String,
-    /// Signing credentials.
-    pub credentials: Credentials,
+    /// Signing credentials, refreshed before they expire; shared by the download threads.
+    pub credentials: CredentialsProvider,
     /// Connect timeout.
     pub connect_timeout: Duration,
     /// Longest silence while reading a response (a stalled body is a
@@ -251,22 +251,73 @@ impl Client {
         path: &str,
         range: Option<&str>,
     ) -> Result<Response<ureq::Body>, RequestFailure> {
-        let path = &self.config.endpoint.request_path(path);
+        let mut headers: Vec<(&str, &str)> = vec![("x-amz-glacier-version", GLACIER_VERSION)];
+        if let Some(r) = range {
+            headers.push(("range", r));
+        }
+        self.signed("GET", path, &headers, b"")
+    }
+
+    /// Signs and sends a request; a 403 `ExpiredToken` answer to refreshable credentials
+    /// refreshes them and sends the request once more. Any other non-2xx answer that
+    /// had to be read for that check is returned as its failure.
+    fn signed(
+        &self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<Response<ureq::Body>, RequestFailure> {
+        let provider = &self.config.credentials;
+        let mut credentials = provider.get().map_err(config_failure)?;
+        let mut refreshed = false;
+        loop {
+            let resp = self.send_once(method, target, headers, body, &credentials)?;
+            if resp.status().as_u16() != 403 || refreshed || !provider.refreshes() {
+                return Ok(resp);
+            }
+            let failure = Self::failure(resp);
+            if !failure.expired_token {
+                return Err(failure.failure);
+            }
+            match provider.refresh_after_expired(&credentials) {
+                Some(Ok(fresh)) => {
+                    if self.config.debug {
+                        eprintln!("* ExpiredToken: refreshed the credentials, sending again");
+                    }
+                    credentials = fresh;
+                    refreshed = true;
+                }
+                Some(Err(e)) => return Err(config_failure(e)),
+                None => return Err(failure.failure),
+            }
+        }
+    }
+
+    fn send_once(
+        &self,
+        method: &str,
+        target: &str,
+        extra: &[(&str, &str)],
+        body: &[u8],
+        credentials: &Credentials,
+    ) -> Result<Response<ureq::Body>, RequestFailure> {
+        let path = &self.config.endpoint.request_path(target);
         let time = AmzDate::now().map_err(|e| RequestFailure {
             error: HostError::Usage(format!("system clock: {e}")),
             class: RetryClass::Fatal,
         })?;
-        let mut headers: Vec<(&str, &str)> = vec![
-            ("host", &self.host),
-            ("x-amz-glacier-version", GLACIER_VERSION),
-        ];
-        if let Some(r) = range {
-            headers.push(("range", r));
-        }
+        let payload = if body.is_empty() {
+            sigv4::EMPTY_PAYLOAD_SHA256.to_string()
+        } else {
+            sigv4::sha256_hex(body)
+        };
+        let mut headers: Vec<(&str, &str)> = vec![("host", &self.host)];
+        headers.extend_from_slice(extra);
         let signed = sigv4::sign(
-            &SignableRequest::new("GET", path, &headers, sigv4::EMPTY_PAYLOAD_SHA256),
+            &SignableRequest::new(method, path, &headers, &payload),
             &SigningParams {
-                credentials: &self.config.credentials,
+                credentials,
                 region: &self.config.region,
                 service: SIGNING_SERVICE,
                 time,
@@ -278,7 +329,7 @@ impl Client {
             class: RetryClass::Fatal,
         })?;
         let url = format!("{}{path}", self.origin);
-        let mut req = self.agent.get(&url);
+        let mut req = ureq::http::Request::builder().method(method).uri(&url);
         let mut trace = Vec::new();
         for (name, value) in headers
             .iter()
@@ -294,14 +345,27 @@ impl Client {
             if let Some(p) = &self.config.transport.proxy {
                 eprintln!("* through {}", p.choice);
             }
-            eprintln!("> GET {url}");
+            eprintln!("> {method} {url}");
             for line in &trace {
                 eprintln!("{line}");
             }
+            if !body.is_empty() {
+                eprintln!(">\n> {}", String::from_utf8_lossy(body));
+            }
         }
-        let resp = req.call().map_err(|e| {
+        let unbuildable = |e: ureq::http::Error| RequestFailure {
+            error: HostError::Usage(format!("cannot build the request: {e}")),
+            class: RetryClass::Fatal,
+        };
+        let sent = if body.is_empty() && method == "GET" {
+            self.agent.run(req.body(()).map_err(unbuildable)?)
+        } else {
+            self.agent
+                .run(req.body(body.to_vec()).map_err(unbuildable)?)
+        };
+        let resp = sent.map_err(|e| {
             RequestFailure::transport(
-                format!("GET {url}"),
+                format!("{method} {url}"),
                 self.config.endpoint.host(),
                 self.config.transport.proxy.as_ref(),
                 e,
@@ -318,7 +382,7 @@ impl Client {
 
     /// Turns a non-2xx response into a classified failure, reading the
     /// error body (docs/protocol.md §3).
-    fn failure(mut resp: Response<ureq::Body>) -> RequestFailure {
+    fn failure(mut resp: Response<ureq::Body>) -> ReadFailure {
         let status = resp.status().as_u16();
         let request_id = resp
             .headers()
@@ -331,7 +395,7 @@ impl Client {
             .limit(MAX_ERROR_BODY)
             .read_to_vec()
             .unwrap_or_default();
-        match ServiceError::parse(status, &body) {
+        let failure = match ServiceError::parse(status, &body) {
             Ok(error) => RequestFailure {
                 class: error.retry_class(),
                 error: HostError::service(&error, request_id),
@@ -349,6 +413,15 @@ impl Client {
                     request_id,
                 }),
             },
+        };
+        let expired_token = matches!(
+            &failure.error,
+            HostError::Service(ServiceFailure { code, .. })
+                if code == "ExpiredTokenException" || code == "ExpiredToken"
+        );
+        ReadFailure {
+            failure,
+            expired_token,
         }
     }
 
@@ -359,7 +432,7 @@ impl Client {
     ) -> Result<(JobDescription, serde_json::Value), RequestFailure> {
         let mut resp = self.send(&loc.path(false), None)?;
         if !resp.status().is_success() {
-            return Err(Self::failure(resp));
+            return Err(Self::failure(resp).failure);
         }
         let body = resp
             .body_mut()
@@ -399,7 +472,7 @@ impl Client {
         let range_text = range.map(|r| r.to_string());
         let resp = self.send(&loc.path(true), range_text.as_deref())?;
         if !resp.status().is_success() {
-            return Err(Self::failure(resp));
+            return Err(Self::failure(resp).failure);
         }
         Ok(OutputResponse { response: resp })
     }
@@ -416,7 +489,7 @@ impl Client {
     ) -> Result<serde_json::Value, RequestFailure> {
         let mut resp = self.send(target, None)?;
         if !resp.status().is_success() {
-            return Err(Self::failure(resp));
+            return Err(Self::failure(resp).failure);
         }
         let body = resp
             .body_mut()
@@ -444,61 +517,13 @@ impl Client {
     }
 
     /// A signed POST of a JSON `body` to `target`; the body's SHA-256 is
-    /// the SigV4 payload hash. The response is returned whatever its status.
+    /// the SigV4 payload hash. A 2xx response is returned as it is.
     fn post_json(&self, target: &str, body: &[u8]) -> Result<Response<ureq::Body>, RequestFailure> {
-        let path = &self.config.endpoint.request_path(target);
-        let fatal = |error: String| RequestFailure {
-            error: HostError::Usage(error),
-            class: RetryClass::Fatal,
-        };
-        let time = AmzDate::now().map_err(|e| fatal(format!("system clock: {e}")))?;
-        let payload = sigv4::sha256_hex(body);
-        let headers: Vec<(&str, &str)> = vec![
-            ("host", &self.host),
+        let headers = [
             ("x-amz-glacier-version", GLACIER_VERSION),
             ("content-type", "application/json"),
         ];
-        let signed = sigv4::sign(
-            &SignableRequest::new("POST", path, &headers, &payload),
-            &SigningParams {
-                credentials: &self.config.credentials,
-                region: &self.config.region,
-                service: SIGNING_SERVICE,
-                time,
-                settings: SigningSettings::default(),
-            },
-        )
-        .map_err(|e| fatal(format!("cannot sign the request: {e}")))?;
-        let url = format!("{}{path}", self.origin);
-        if self.config.debug {
-            eprintln!("> POST {url}");
-        }
-        let mut req = self.agent.post(&url);
-        for (name, value) in headers
-            .iter()
-            .map(|(n, v)| (*n, *v))
-            .chain(signed.headers.iter().map(|(n, v)| (*n, v.as_str())))
-        {
-            req = req.header(name, value);
-            if self.config.debug {
-                eprintln!("> {name}: {}", sigv4::redact(name, value));
-            }
-        }
-        if self.config.debug {
-            eprintln!(">\n> {}", String::from_utf8_lossy(body));
-        }
-        let resp = req.send(body).map_err(|e| {
-            RequestFailure::transport(
-                format!("POST {url}"),
-                self.config.endpoint.host(),
-                self.config.transport.proxy.as_ref(),
-                e,
-            )
-        })?;
-        if self.config.debug {
-            eprintln!("< {}", resp.status());
-        }
-        Ok(resp)
+        self.signed("POST", target, &headers, body)
     }
 
     /// InitiateJob (docs/protocol.md §5.2, §12): POSTs the `JobParameters`
@@ -512,7 +537,7 @@ impl Client {
     ) -> Result<serde_json::Value, RequestFailure> {
         let resp = self.post_json(target, job_parameters)?;
         if !resp.status().is_success() {
-            return Err(Self::failure(resp));
+            return Err(Self::failure(resp).failure);
         }
         let header = |name: &str| {
             resp.headers()
@@ -534,6 +559,20 @@ impl Client {
             out["jobOutputPath"] = p.into();
         }
         Ok(out)
+    }
+}
+
+/// A failure read from a non-2xx answer, and whether it was `ExpiredToken`.
+struct ReadFailure {
+    failure: RequestFailure,
+    expired_token: bool,
+}
+
+/// Credentials that could not be had: a configuration failure, not retried.
+fn config_failure(e: crate::credentials::ConfigError) -> RequestFailure {
+    RequestFailure {
+        error: HostError::Config(e),
+        class: RetryClass::Fatal,
     }
 }
 

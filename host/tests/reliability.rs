@@ -316,12 +316,12 @@ fn an_oversized_describe_job_is_refused_unretried_in_bounded_memory() {
     )
     .unwrap();
     let out = h.path("out.bin");
-    let started = Instant::now();
     let r = h.get("job", &out, &[]);
     assert_eq!(r.code, 3, "{}", r.describe());
+    // The refusal names the cap: the body was not read past 64 KiB (a wall-clock
+    // bound here would only measure the machine's load).
     assert!(r.stderr.contains("larger than 64 KiB"), "{}", r.describe());
     assert_eq!(h.describe_count(), 1, "DescribeJob was retried");
-    assert!(started.elapsed() < Duration::from_secs(10));
 }
 
 #[test]

@@ -80,6 +80,11 @@
 //! everything else is the same server. A client that refuses the
 //! certificate fails in the handshake, so no request of it is logged.
 //!
+//! ## Credential sources
+//! With the `identity` feature (for tests), [`identity`] has local fakes of STS, EC2
+//! instance metadata, the container credentials endpoint and the SSO portal; the
+//! credentials they issue are what [`identity::Issued::auth`] makes this endpoint accept.
+//!
 //! ## Observability
 //! [`Endpoint::requests`] / [`Endpoint::output_requests`] list every
 //! answered request ([`ServedRequest`]: job, `Range`, attempt number, range
@@ -189,6 +194,8 @@ mod auth;
 #[cfg(feature = "faults")]
 mod fault;
 mod http;
+#[cfg(feature = "identity")]
+pub mod identity;
 mod inventory;
 mod job;
 mod log;

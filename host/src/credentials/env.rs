@@ -33,6 +33,35 @@ pub const ENV_IGNORE_CONFIGURED_ENDPOINT_URLS: &str = "AWS_IGNORE_CONFIGURED_END
 /// A PEM bundle of extra certificate authorities.
 pub const ENV_CA_BUNDLE: &str = "AWS_CA_BUNDLE";
 
+/// Web identity token file (EKS IRSA).
+pub const ENV_WEB_IDENTITY_TOKEN_FILE: &str = "AWS_WEB_IDENTITY_TOKEN_FILE";
+/// Role to assume with the web identity token.
+pub const ENV_ROLE_ARN: &str = "AWS_ROLE_ARN";
+/// Session name for that role.
+pub const ENV_ROLE_SESSION_NAME: &str = "AWS_ROLE_SESSION_NAME";
+/// Container credentials path on 169.254.170.2 (ECS).
+pub const ENV_CONTAINER_RELATIVE_URI: &str = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
+/// Container credentials URL (EKS Pod Identity, local agents).
+pub const ENV_CONTAINER_FULL_URI: &str = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
+/// `Authorization` value for the container credentials URL.
+pub const ENV_CONTAINER_AUTH_TOKEN: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
+/// File holding that value (read on every fetch; it rotates).
+pub const ENV_CONTAINER_AUTH_TOKEN_FILE: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE";
+/// `true` turns the EC2 instance metadata source off.
+pub const ENV_EC2_METADATA_DISABLED: &str = "AWS_EC2_METADATA_DISABLED";
+/// The instance metadata endpoint.
+pub const ENV_EC2_METADATA_ENDPOINT: &str = "AWS_EC2_METADATA_SERVICE_ENDPOINT";
+/// `IPv4` or `IPv6`: which default instance metadata address.
+pub const ENV_EC2_METADATA_ENDPOINT_MODE: &str = "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE";
+/// Seconds per instance metadata request.
+pub const ENV_METADATA_TIMEOUT: &str = "AWS_METADATA_SERVICE_TIMEOUT";
+/// Attempts per instance metadata request.
+pub const ENV_METADATA_ATTEMPTS: &str = "AWS_METADATA_SERVICE_NUM_ATTEMPTS";
+/// Service-specific endpoint URL for STS.
+pub const ENV_ENDPOINT_URL_STS: &str = "AWS_ENDPOINT_URL_STS";
+/// Service-specific endpoint URL for the SSO portal.
+pub const ENV_ENDPOINT_URL_SSO: &str = "AWS_ENDPOINT_URL_SSO";
+
 /// Every variable [`Env::from_process`] reads.
 pub const ENV_VARS: &[&str] = &[
     ENV_ACCESS_KEY_ID,
@@ -48,6 +77,20 @@ pub const ENV_VARS: &[&str] = &[
     ENV_ENDPOINT_URL,
     ENV_IGNORE_CONFIGURED_ENDPOINT_URLS,
     ENV_CA_BUNDLE,
+    ENV_WEB_IDENTITY_TOKEN_FILE,
+    ENV_ROLE_ARN,
+    ENV_ROLE_SESSION_NAME,
+    ENV_CONTAINER_RELATIVE_URI,
+    ENV_CONTAINER_FULL_URI,
+    ENV_CONTAINER_AUTH_TOKEN,
+    ENV_CONTAINER_AUTH_TOKEN_FILE,
+    ENV_EC2_METADATA_DISABLED,
+    ENV_EC2_METADATA_ENDPOINT,
+    ENV_EC2_METADATA_ENDPOINT_MODE,
+    ENV_METADATA_TIMEOUT,
+    ENV_METADATA_ATTEMPTS,
+    ENV_ENDPOINT_URL_STS,
+    ENV_ENDPOINT_URL_SSO,
     "HOME",
     "USERPROFILE",
 ];
@@ -150,7 +193,13 @@ impl Env {
             .filter(|v| !v.is_empty())
     }
 
-    fn home(&self) -> Option<&str> {
+    /// Whether a variable is set to `true` (any case).
+    pub(super) fn is_true(&self, name: &str) -> bool {
+        self.var(name)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    }
+
+    pub(super) fn home(&self) -> Option<&str> {
         self.var("HOME").or_else(|| self.var("USERPROFILE"))
     }
 

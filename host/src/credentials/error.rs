@@ -69,12 +69,42 @@ pub enum ConfigError {
         /// Which value is bad.
         what: &'static str,
     },
-    /// The selected profile obtains credentials in a way this tool does not implement.
+    /// The selected profile obtains credentials in a way this tool does not implement
+    /// (`mfa_serial`, which needs a prompt).
     UnsupportedCredentialSource {
         /// The config file section.
         source: Source,
-        /// The key that asks for it, e.g. `role_arn`.
+        /// The key that asks for it, e.g. `mfa_serial`.
         key: &'static str,
+    },
+    /// A profile setting that cannot be used: a missing companion key, a bad value.
+    InvalidSetting {
+        /// Where it is.
+        source: Source,
+        /// The key.
+        key: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+    /// `source_profile` settings that lead back to a profile already on the way.
+    SourceProfileLoop {
+        /// The profiles in the order they were followed, the repeated one last.
+        chain: Vec<String>,
+    },
+    /// A credential source was chosen but did not give credentials: STS, SSO, a
+    /// `credential_process`, the container or instance metadata endpoint.
+    CredentialSource {
+        /// The source, e.g. `STS AssumeRoleWithWebIdentity (web_identity_token_file in [profile x] in …)`.
+        source_name: String,
+        /// What went wrong (never a secret).
+        message: String,
+    },
+    /// Temporary credentials could not be refreshed during a run.
+    RefreshFailed {
+        /// The source.
+        source_name: String,
+        /// Why.
+        error: Box<ConfigError>,
     },
     /// No credentials anywhere.
     NoCredentials {
@@ -135,6 +165,24 @@ impl fmt::Display for ConfigError {
                  export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN \
                  (e.g. from `aws configure export-credentials --format env`) instead"
             ),
+            ConfigError::InvalidSetting {
+                source,
+                key,
+                problem,
+            } => write!(f, "invalid `{key}` in {source}: {problem}"),
+            ConfigError::SourceProfileLoop { chain } => write!(
+                f,
+                "source_profile settings form a loop: {}",
+                chain.join(" -> ")
+            ),
+            ConfigError::CredentialSource {
+                source_name,
+                message,
+            } => write!(f, "no credentials from {source_name}: {message}"),
+            ConfigError::RefreshFailed { source_name, error } => write!(
+                f,
+                "the temporary credentials from {source_name} are about to expire and could not be refreshed: {error}"
+            ),
             ConfigError::NoCredentials { profile, looked_at } => write!(
                 f,
                 "no AWS credentials found for profile '{profile}'; looked at: {}",
@@ -167,6 +215,7 @@ impl std::error::Error for ConfigError {
         match self {
             ConfigError::FileSyntax { error, .. } => Some(error),
             ConfigError::InvalidEndpoint { error, .. } => Some(error),
+            ConfigError::RefreshFailed { error, .. } => Some(error.as_ref()),
             _ => None,
         }
     }

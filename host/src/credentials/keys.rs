@@ -1,10 +1,10 @@
-//! Where the access keys come from: environment, credentials file, config file.
+//! Static access keys: from the environment, the credentials file, the config file.
+//! [`super::chain`] decides when each is consulted.
 
 use std::path::Path;
 
 use crate::sigv4::Credentials;
 
-use super::files::{Loaded, config_sections, load_config_file, load_credentials_file};
 use super::ini::lookup;
 use super::{
     ConfigError, ENV_ACCESS_KEY_ID, ENV_SECRET_ACCESS_KEY, ENV_SECURITY_TOKEN, ENV_SESSION_TOKEN,
@@ -20,7 +20,10 @@ pub struct ResolvedCredentials {
     pub source: Source,
 }
 
-fn checked(credentials: Credentials, source: Source) -> Result<ResolvedCredentials, ConfigError> {
+pub(super) fn checked(
+    credentials: Credentials,
+    source: Source,
+) -> Result<ResolvedCredentials, ConfigError> {
     match credentials.validate() {
         Ok(()) => Ok(ResolvedCredentials {
             credentials,
@@ -66,90 +69,9 @@ fn credentials_from_sections<'a>(
     }
 }
 
-/// Config keys that select a credential provider this tool lacks, checked before the
-/// shared credentials file (botocore's provider order).
-const PROVIDERS_BEFORE_CREDENTIALS_FILE: &[&str] = &[
-    "role_arn",
-    "web_identity_token_file",
-    "sso_session",
-    "sso_start_url",
-];
-/// … and after it.
-const PROVIDERS_AFTER_CREDENTIALS_FILE: &[&str] = &["credential_process"];
-
-fn unsupported_provider(
-    config: &Loaded,
-    profile: &str,
-    keys: &[&'static str],
-) -> Result<(), ConfigError> {
-    if let Loaded::File(path, ini) = config {
-        for &key in keys {
-            if let Some((_, section)) = lookup(config_sections(ini, profile), key) {
-                return Err(ConfigError::UnsupportedCredentialSource {
-                    source: Source::File {
-                        path: path.clone(),
-                        section: section.to_string(),
-                    },
-                    key,
-                });
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Finds credentials for `profile` (see the module docs for the order).
-pub fn resolve_credentials(
-    env: &Env,
-    profile: &Profile,
-) -> Result<ResolvedCredentials, ConfigError> {
-    let mut looked_at = Vec::new();
-    if let Some(found) = from_env(env, profile, &mut looked_at)? {
-        return Ok(found);
-    }
-
-    let config = load_config_file(env)?;
-    unsupported_provider(&config, &profile.name, PROVIDERS_BEFORE_CREDENTIALS_FILE)?;
-
-    // The shared credentials file: the section named exactly like the profile.
-    match load_credentials_file(env)? {
-        Loaded::Absent(note) => looked_at.push(note),
-        Loaded::File(path, ini) => {
-            let sections = ini.sections().iter().filter(|s| s.name() == profile.name);
-            let wanted = format!("[{}]", profile.name);
-            if let Some(found) = from_file(&path, sections, &wanted, &mut looked_at)? {
-                return Ok(found);
-            }
-        }
-    }
-
-    unsupported_provider(&config, &profile.name, PROVIDERS_AFTER_CREDENTIALS_FILE)?;
-
-    // The config file: [profile NAME], and [default] for the default profile.
-    match &config {
-        Loaded::Absent(note) => looked_at.push(note.clone()),
-        Loaded::File(path, ini) => {
-            let sections = config_sections(ini, &profile.name);
-            let wanted = if profile.name == "default" {
-                "[default]".to_string()
-            } else {
-                format!("[profile {}]", profile.name)
-            };
-            if let Some(found) = from_file(path, sections, &wanted, &mut looked_at)? {
-                return Ok(found);
-            }
-        }
-    }
-
-    Err(ConfigError::NoCredentials {
-        profile: profile.name.clone(),
-        looked_at,
-    })
-}
-
 /// The environment keys, unless the profile came from `--profile`; notes in `looked_at`
 /// why there are none.
-fn from_env(
+pub(super) fn from_env(
     env: &Env,
     profile: &Profile,
     looked_at: &mut Vec<String>,
@@ -191,7 +113,7 @@ fn from_env(
 
 /// Credentials from the profile's `sections` of the file at `path`; notes in `looked_at`
 /// why there are none. `wanted` names the sections in those notes, e.g. `[profile prod]`.
-fn from_file<'a>(
+pub(super) fn from_file<'a>(
     path: &Path,
     sections: impl Iterator<Item = &'a IniSection> + Clone,
     wanted: &str,

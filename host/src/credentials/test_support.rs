@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{ConfigError, Env, Profile, Source, resolve_credentials, resolve_profile};
+use super::{Chain, ConfigError, Env, Plan, Profile, Source, plan_credentials, resolve_profile};
 
 pub(super) const HOME: &str = "/home/u";
 pub(super) const CREDS: &str = "/home/u/.aws/credentials";
@@ -25,12 +25,37 @@ pub(super) fn akid(
     explicit_profile: Option<&str>,
 ) -> Result<(String, Source), ConfigError> {
     let p = profile(env, explicit_profile);
-    resolve_credentials(env, &p).map(|r| (r.credentials.access_key_id, r.source))
+    match plan_credentials(env, &p, None)? {
+        Chain::Found(Plan::Static(r)) => Ok((r.credentials.access_key_id, r.source)),
+        Chain::Found(other) => panic!("not static keys: {other:?}"),
+        Chain::LastResort {
+            profile, looked_at, ..
+        } => Err(ConfigError::NoCredentials { profile, looked_at }),
+    }
+}
+
+/// The plan for the profile (`--profile` when `explicit`).
+pub(super) fn plan(env: &Env, explicit_profile: Option<&str>) -> Result<Chain, ConfigError> {
+    plan_credentials(env, &profile(env, explicit_profile), None)
 }
 
 pub(super) fn file_source(path: &str, section: &str) -> Source {
     Source::File {
         path: PathBuf::from(path),
         section: section.to_string(),
+    }
+}
+
+/// The static keys the chain picks for `p`; any other outcome is an error or a panic.
+pub(super) fn resolve_credentials(
+    env: &Env,
+    p: &Profile,
+) -> Result<super::ResolvedCredentials, ConfigError> {
+    match plan_credentials(env, p, None)? {
+        Chain::Found(Plan::Static(r)) => Ok(r),
+        Chain::Found(other) => panic!("not static keys: {other:?}"),
+        Chain::LastResort {
+            profile, looked_at, ..
+        } => Err(ConfigError::NoCredentials { profile, looked_at }),
     }
 }

@@ -9,7 +9,10 @@ fn resolve_all() {
         .with_file(CONFIG, "[profile p]\nregion = cn-north-1\n");
     let c = resolve(&env, &Overrides::default()).unwrap();
     assert_eq!(c.profile.name, "p");
-    assert_eq!(c.credentials.credentials.access_key_id, "PKEY");
+    let Chain::Found(Plan::Static(keys)) = &c.credentials else {
+        panic!("{:?}", c.credentials)
+    };
+    assert_eq!(keys.credentials.access_key_id, "PKEY");
     assert_eq!(c.region.region.as_str(), "cn-north-1");
     assert_eq!(
         c.endpoint.url.host_header(),

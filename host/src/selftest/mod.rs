@@ -59,7 +59,7 @@ pub(crate) fn client(ep: &Endpoint, creds: Credentials) -> Result<Client, HostEr
     Ok(Client::new(ClientConfig {
         endpoint: EndpointUrl::parse(&ep.url()).map_err(|e| HostError::Usage(e.to_string()))?,
         region: ep.region().to_string(),
-        credentials: creds,
+        credentials: crate::credentials::CredentialsProvider::fixed(creds),
         connect_timeout: Duration::from_secs(5),
         read_timeout: Duration::from_secs(20),
         debug: false,

@@ -214,52 +214,15 @@ fn invalid_credential_values() {
 }
 
 #[test]
-fn unsupported_credential_providers() {
-    let env = home()
-        .with_file(
-            CONFIG,
-            "[profile r]\nrole_arn = arn:aws:iam::123456789012:role/x\nsource_profile = default\n",
-        )
-        .with_file(CREDS, creds_file("r", "CREDKEY"));
-    // role_arn comes before the credentials file in botocore's chain.
-    assert_eq!(
-        akid(&env, Some("r")),
-        Err(ConfigError::UnsupportedCredentialSource {
-            source: file_source(CONFIG, "profile r"),
-            key: "role_arn"
-        })
-    );
-    // credential_process comes after it.
-    let env = home()
-        .with_file(CONFIG, "[profile p]\ncredential_process = /bin/get-creds\n")
-        .with_file(CREDS, creds_file("p", "CREDKEY"));
-    assert_eq!(akid(&env, Some("p")).unwrap().0, "CREDKEY");
-    let env = home().with_file(CONFIG, "[profile p]\ncredential_process = /bin/get-creds\n");
-    let e = akid(&env, Some("p")).unwrap_err();
-    assert!(e.to_string().contains("`credential_process`"), "{e}");
-    let env = home().with_file(CONFIG, "[default]\nsso_session = corp\n");
-    assert!(matches!(
-        akid(&env, None),
-        Err(ConfigError::UnsupportedCredentialSource {
-            key: "sso_session",
-            ..
-        })
-    ));
-    // Environment keys still win over all of that.
-    let env = env
-        .with_var("AWS_ACCESS_KEY_ID", "E")
-        .with_var("AWS_SECRET_ACCESS_KEY", "S");
-    assert_eq!(akid(&env, None).unwrap().0, "E");
-}
-
-#[test]
 fn no_credentials_message_lists_everything() {
     let e = akid(&home(), None).unwrap_err();
     assert_eq!(
         e.to_string(),
         "no AWS credentials found for profile 'default'; looked at: \
          environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (not set); \
-         /home/u/.aws/credentials (does not exist); /home/u/.aws/config (does not exist)"
+         /home/u/.aws/credentials (does not exist); /home/u/.aws/config (does not exist); \
+         container credentials (neither AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor \
+         AWS_CONTAINER_CREDENTIALS_FULL_URI is set)"
     );
     let e = akid(&Env::new(), None).unwrap_err();
     assert!(
