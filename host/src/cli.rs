@@ -28,6 +28,7 @@ Exit codes:
   5  local I/O error (disk full, permissions, a link where OUTFILE's files go)
   6  another run is writing the same OUTFILE (it holds OUTFILE.part.lock)
   7  wait / get-job-output --wait: the job had not completed within --timeout
+  8  vault-exit: stopped with archives left that --max-bytes-per-day holds back
   130, 143  stopped by SIGINT / SIGTERM: what was verified is kept; rerun to resume
             (a second signal exits at once)";
 
@@ -145,6 +146,9 @@ enum Command {
     GetDataRetrievalPolicy(crate::jobs::vaults::AccountArgs),
     /// Print the account's provisioned capacity units as JSON.
     ListProvisionedCapacity(crate::jobs::vaults::AccountArgs),
+    /// Get every archive of a vault out into a directory, each verified three ways; resumable, shardable.
+    #[command(after_help = crate::vault_exit::VAULT_EXIT_CODES)]
+    VaultExit(crate::vault_exit::VaultExitArgs),
     /// Print a shell completion script (see README: installing completions).
     #[cfg(feature = "man-and-completions")]
     Completion(CompletionArgs),
@@ -292,7 +296,18 @@ pub(crate) fn parse_account_id(s: &str) -> Result<String, String> {
 }
 
 /// `16MiB`, `1GiB`, `16M`, or a plain byte count; must be a power-of-two MiB.
-fn parse_part_size(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_part_size(s: &str) -> Result<u64, String> {
+    let bytes = parse_bytes(s)?;
+    if bytes < MIB || !bytes.is_multiple_of(MIB) || !(bytes / MIB).is_power_of_two() {
+        return Err(format!(
+            "{s:?} is not a power-of-two number of MiB: per-part tree hashes compose only for such parts"
+        ));
+    }
+    Ok(bytes)
+}
+
+/// A byte count: plain, or with a unit `K`/`KiB`, `M`/`MiB`, `G`/`GiB`, `T`/`TiB`.
+pub(crate) fn parse_bytes(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
@@ -305,15 +320,8 @@ fn parse_part_size(s: &str) -> Result<u64, String> {
         "t" | "tib" => 1 << 40,
         _ => return Err(format!("unknown unit in {s:?} (use MiB or GiB)")),
     };
-    let bytes = n
-        .checked_mul(mult)
-        .ok_or_else(|| format!("size too large: {s:?}"))?;
-    if bytes < MIB || !bytes.is_multiple_of(MIB) || !(bytes / MIB).is_power_of_two() {
-        return Err(format!(
-            "{s:?} is not a power-of-two number of MiB: per-part tree hashes compose only for such parts"
-        ));
-    }
-    Ok(bytes)
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("size too large: {s:?}"))
 }
 
 /// Runs a parsed command; returns the exit code.
@@ -361,6 +369,14 @@ pub fn run(cli: Cli) -> i32 {
         }
         Command::GetDataRetrievalPolicy(a) => {
             vault_command(&g, |c| crate::jobs::vaults::data_retrieval_policy(c, &a))
+        }
+        Command::VaultExit(mut a) => {
+            // Human text unless a document is asked for: `--json`, or
+            // `--output` / `--query` given on the command line.
+            a.json |= g.output.is_some() || g.query.is_some();
+            crate::vault_exit::run(&a, g.quiet, || {
+                client(&g, Some(Duration::from_secs(a.read_timeout)))
+            })
         }
         Command::ListProvisionedCapacity(a) => {
             vault_command(&g, |c| crate::jobs::vaults::provisioned_capacity(c, &a))
@@ -564,6 +580,7 @@ fn get_locked(
         range: a.range,
         expected_tree_hash: a.expected_tree_hash,
         inventory: a.inventory.as_deref().zip(inventory.as_ref()),
+        inventory_entry: None,
         part_size: a.part_size,
         parallel: usize::from(a.parallel),
     };

@@ -30,6 +30,9 @@ pub mod exit {
     /// `wait` (or `get-job-output --wait`) gave up: the job had not
     /// completed within `--timeout`.
     pub const TIMEOUT: i32 = 7;
+    /// `vault-exit` stopped with archives still to do that its byte budget
+    /// (`--max-bytes-per-day`) holds back; a later rerun continues.
+    pub const INCOMPLETE: i32 = 8;
     /// Stopped by SIGINT (130) or SIGTERM (143): 128 + the signal number,
     /// what was verified kept for a rerun.
     pub const INTERRUPTED_SIGINT: i32 = 130;

@@ -200,6 +200,7 @@ mod inventory;
 mod job;
 mod log;
 mod payload;
+mod preload;
 mod respond;
 mod server;
 mod sigv4_check;
@@ -214,6 +215,9 @@ pub use inventory::{InventoryEntry, InventoryFormat, csv_field, inventory_csv, i
 pub use job::{ArchiveJob, InventoryContents, InventoryJob};
 pub use log::{Operation, ServedRequest};
 pub use payload::{Payload, fold_leaves, range_tree_hash};
+#[cfg(feature = "faults")]
+pub use preload::InitiateRule;
+pub use preload::{PreloadedArchive, generated_archives};
 pub use respond::GLACIER_VERSION;
 pub use server::{Config, DEFAULT_ACCOUNT_ID, Endpoint, EndpointError};
 pub use sigv4_check::{DEFAULT_MAX_CLOCK_SKEW, VerifiedRequest, VerifyError, VerifyParams, verify};

@@ -205,6 +205,8 @@ pub(crate) struct Shared {
     due: Mutex<Vec<(String, Instant)>>,
     /// InitiateJob's completion delay per tier.
     tier_delays: Mutex<HashMap<String, Duration>>,
+    /// InitiateJob calls per archive, and rules for the jobs they create.
+    pub initiate_book: crate::preload::InitiateBook,
     /// How long a job stays after it completed ([`Endpoint::set_expire_after`]).
     expire_after: Mutex<Option<Duration>>,
     /// When the endpoint started: every vault's `CreationDate`.
@@ -430,6 +432,38 @@ impl Shared {
         jobs
     }
 
+    /// Records an archive in a vault (created if missing) for inventories
+    /// and InitiateJob, created at `created` (default now); the same
+    /// archive id is replaced in place, keeping its creation date unless a
+    /// new one is given. Returns the cell of its leaf digests.
+    pub fn register_archive(
+        &self,
+        vault: &str,
+        archive_id: &str,
+        description: Option<String>,
+        payload: &Payload,
+        created: Option<SystemTime>,
+    ) -> LeafCell {
+        let leaves = self.leaf_cell(payload);
+        let mut vaults = lock(&self.vaults);
+        let archives = vaults.entry(vault.to_owned()).or_default();
+        let record = ArchiveRecord {
+            archive_id: archive_id.to_owned(),
+            description,
+            created: created.unwrap_or_else(SystemTime::now),
+            payload: payload.clone(),
+            leaves: Arc::clone(&leaves),
+        };
+        match archives.iter_mut().find(|a| a.archive_id == archive_id) {
+            Some(a) => {
+                let created = created.unwrap_or(a.created);
+                *a = ArchiveRecord { created, ..record };
+            }
+            None => archives.push(record),
+        }
+        leaves
+    }
+
     fn leaf_cell(&self, payload: &Payload) -> LeafCell {
         let mut cache = lock(&self.hash_cache);
         cache
@@ -474,7 +508,7 @@ impl Shared {
 /// ep.shutdown();
 /// ```
 pub struct Endpoint {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     accept: Option<JoinHandle<()>>,
     watchdog: Option<JoinHandle<()>>,
     tls: bool,
@@ -522,6 +556,7 @@ impl Endpoint {
             tls: config.tls,
             due: Mutex::new(Vec::new()),
             tier_delays: Mutex::new(HashMap::new()),
+            initiate_book: crate::preload::InitiateBook::default(),
             expire_after: Mutex::new(None),
             started: SystemTime::now(),
             #[cfg(feature = "faults")]
@@ -669,30 +704,13 @@ impl Endpoint {
                     archive_size: size,
                 })?,
         };
-        let leaves = self.shared.leaf_cell(&spec.archive);
-        {
-            let mut vaults = lock(&self.shared.vaults);
-            let archives = vaults.entry(spec.vault.clone()).or_default();
-            let record = ArchiveRecord {
-                archive_id: spec.archive_id.clone(),
-                description: spec.description.clone(),
-                created: spec.archive_created.unwrap_or_else(SystemTime::now),
-                payload: spec.archive.clone(),
-                leaves: Arc::clone(&leaves),
-            };
-            // Same archive ID: replaced in place (keeping its creation date
-            // unless a new one is given).
-            match archives
-                .iter_mut()
-                .find(|a| a.archive_id == spec.archive_id)
-            {
-                Some(a) => {
-                    let created = spec.archive_created.unwrap_or(a.created);
-                    *a = ArchiveRecord { created, ..record };
-                }
-                None => archives.push(record),
-            }
-        }
+        let leaves = self.shared.register_archive(
+            &spec.vault,
+            &spec.archive_id,
+            spec.description.clone(),
+            &spec.archive,
+            spec.archive_created,
+        );
         let output = Output::Archive {
             payload: spec.archive,
             leaves,

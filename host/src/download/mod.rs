@@ -6,6 +6,7 @@
 //! [`Assembly`](glacier_verify_core::Assembly): this module moves bytes
 //! and holds no rule about hashes, headers or levels.
 
+mod job_output;
 mod parts;
 mod plan;
 mod retry;
@@ -20,6 +21,7 @@ use crate::jobs::Permission;
 use crate::progress::Counters;
 
 pub use crate::outfile::OutputPaths;
+pub use job_output::{Fetched, describe_with_retry, fetch_job_output};
 pub use plan::{Expected, Mode, Plan, Request, default_part_size};
 pub use retry::{Log, RetryPolicy};
 

@@ -50,6 +50,10 @@ pub struct Request<'a> {
     pub expected_tree_hash: Option<Digest>,
     /// `--inventory`, parsed, with its path.
     pub inventory: Option<(&'a Path, &'a Inventory)>,
+    /// The archive's tree hash from an inventory already looked up (by
+    /// `vault-exit`), with how the report names it; the same rules as
+    /// `inventory` (the whole archive only).
+    pub inventory_entry: Option<(&'a str, Digest)>,
     /// `--part-size`
     pub part_size: Option<u64>,
     /// `--parallel`
@@ -120,6 +124,10 @@ impl Plan {
         }
         if let Some((path, inventory)) = request.inventory {
             expected.push(inventory_hash(path, inventory, facts, kind, request.range)?);
+        }
+        if let Some((label, digest)) = request.inventory_entry {
+            whole_archive_only(kind, request.range)?;
+            expected.push(Expected::new(HashSource::Inventory, digest, label));
         }
         if let Some(h) = facts.and_then(|f| f.output_tree_hash) {
             // Of the whole output: it applies only when all of it is saved.
@@ -217,6 +225,17 @@ fn inventory_hash(
             path.display()
         ))
     })?;
+    whole_archive_only(kind, range)?;
+    Ok(Expected::new(
+        HashSource::Inventory,
+        entry.tree_hash,
+        format!("inventory {}", path.display()),
+    ))
+}
+
+/// An inventory's hash is of the whole archive: refused for a `--range`
+/// or a job that retrieved only part of the archive.
+fn whole_archive_only(kind: JobKind, range: Option<RangeRequest>) -> Result<(), HostError> {
     if range.is_some() {
         return Err(HostError::Usage(
             "--inventory gives the whole archive's tree hash; it cannot check a --range download"
@@ -233,11 +252,7 @@ fn inventory_hash(
             "--inventory gives the whole archive's tree hash; this job retrieved only bytes {retrieval} of {archive_size}"
         )));
     }
-    Ok(Expected::new(
-        HashSource::Inventory,
-        entry.tree_hash,
-        format!("inventory {}", path.display()),
-    ))
+    Ok(())
 }
 
 #[cfg(test)]

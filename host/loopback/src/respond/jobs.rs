@@ -113,6 +113,7 @@ pub(super) fn initiate_job(shared: &Shared, vault: &str, body: &[u8]) -> Reply {
         description,
         false,
     );
+    let job = shared.initiate_book.on_initiated(job);
     shared.insert_initiated(job, Instant::now() + delay);
     let location = format!(
         "/{}/vaults/{}/jobs/{id}",

@@ -151,3 +151,23 @@ fn small_outputs_are_one_stream() {
     let p = plan(Some(&facts), &Request::default()).unwrap();
     assert_eq!(p.mode(), Mode::SingleStream);
 }
+
+#[test]
+fn an_inventory_entry_is_one_more_source_for_the_whole_archive_only() {
+    let (inv, job) = (Digest([4; 32]), Digest([5; 32]));
+    let facts = archive_facts(whole(), Some(job));
+    let request = Request {
+        inventory_entry: Some(("inventory of vault v", inv)),
+        ..Request::default()
+    };
+    let p = plan(Some(&facts), &request).unwrap();
+    assert_eq!(
+        sources(&p),
+        [HashSource::Inventory, HashSource::DescribeJob]
+    );
+    assert_eq!(p.expected[0].hash.digest, inv);
+    assert_eq!(p.expected[0].label, "inventory of vault v");
+    let part = archive_facts(ByteRange::new(0, (8 << 20) - 1).unwrap(), None);
+    let e = plan(Some(&part), &request).unwrap_err();
+    assert!(e.to_string().contains("retrieved only"), "{e}");
+}

@@ -1,0 +1,112 @@
+//! Where a vault's archives go. The stages see only [`Destination`]: a
+//! staging file for a download in progress, the commit of a verified one
+//! under its name, and its receipt. [`LocalDir`] is a directory; another
+//! destination (an S3 bucket and prefix) implements the same trait.
+
+use std::path::{Path, PathBuf};
+
+use super::receipts::{self, Receipt};
+use crate::error::HostError;
+
+/// Where verified archives and their receipts go.
+pub trait Destination: Send + Sync {
+    /// What to call the destination in messages.
+    fn describe(&self) -> String;
+    /// A local file to download `archive_id` into (the download path's
+    /// `.part` and journal live beside it); the same for every run, so a
+    /// rerun resumes.
+    fn staging(&self, archive_id: &str) -> Result<PathBuf, HostError>;
+    /// Puts the verified staged file under `name` (a safe relative path);
+    /// returns where it now is, for the receipt.
+    fn commit(&self, staged: &Path, name: &str) -> Result<String, HostError>;
+    /// Records the receipt of one archive: each of its lines once and
+    /// whole, whatever ran or crashed before.
+    fn record(&self, receipt: &Receipt, search: bool) -> Result<(), HostError>;
+}
+
+/// A local directory: archives under their names, the state and staging
+/// files under `.glacier-verify/`, the receipts at the top.
+#[derive(Clone, Debug)]
+pub struct LocalDir {
+    root: PathBuf,
+}
+
+/// The directory of state, locks and staging files inside DIR.
+pub const STATE_DIR: &str = ".glacier-verify";
+
+impl LocalDir {
+    /// `root`, which must exist and be a directory (not a link).
+    pub fn open(root: &Path) -> Result<LocalDir, HostError> {
+        match std::fs::symlink_metadata(root) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(HostError::Usage(format!(
+                    "--dest {}: not a directory (a link is not followed)",
+                    root.display()
+                )));
+            }
+            Err(e) => return Err(HostError::io(root, e)),
+        }
+        let dir = LocalDir {
+            root: root.to_owned(),
+        };
+        for d in [dir.state_dir(), dir.staging_dir()] {
+            match std::fs::create_dir(&d) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(HostError::io(&d, e)),
+            }
+            if !std::fs::symlink_metadata(&d).is_ok_and(|m| m.is_dir()) {
+                return Err(HostError::Usage(format!(
+                    "{}: not a directory (a link is not followed)",
+                    d.display()
+                )));
+            }
+        }
+        Ok(dir)
+    }
+
+    /// `DIR/.glacier-verify`
+    pub fn state_dir(&self) -> PathBuf {
+        self.root.join(STATE_DIR)
+    }
+
+    fn staging_dir(&self) -> PathBuf {
+        self.state_dir().join("staging")
+    }
+
+    /// DIR itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+impl Destination for LocalDir {
+    fn describe(&self) -> String {
+        self.root.display().to_string()
+    }
+
+    fn staging(&self, archive_id: &str) -> Result<PathBuf, HostError> {
+        // The id's hash: fixed length, no character a file name cannot hold.
+        let key = glacier_verify_core::tree_hash(archive_id.as_bytes()).to_string();
+        Ok(self.staging_dir().join(&key[..32]))
+    }
+
+    fn commit(&self, staged: &Path, name: &str) -> Result<String, HostError> {
+        let target = super::names_api::prepare_under(&self.root, name)
+            .map_err(|e| HostError::io(self.root.join(name), e))?;
+        if std::fs::symlink_metadata(&target).is_ok_and(|m| !m.is_file()) {
+            return Err(HostError::Usage(format!(
+                "{}: exists and is not a regular file; not replaced",
+                target.display()
+            )));
+        }
+        std::fs::rename(staged, &target).map_err(|e| HostError::io(&target, e))?;
+        crate::journal::sync_parent(&target);
+        Ok(name.to_owned())
+    }
+
+    fn record(&self, receipt: &Receipt, search: bool) -> Result<(), HostError> {
+        receipts::append(&self.root, &self.state_dir(), receipt, search)
+    }
+}

@@ -1,0 +1,184 @@
+//! Stage 5 for one archive: its job's output downloaded through the
+//! verified `get-job-output` path ([`crate::download::fetch_job_output`]:
+//! parts, resume, journal) into a staging file, with the core's
+//! `Assembly` given one expected hash per source — DescribeJob's
+//! `SHA256TreeHash` and the inventory's — and the sizes of the inventory
+//! and DescribeJob compared before any byte moves. The linear SHA-256 is
+//! read back from the verified file (parts arrive out of order).
+
+use std::cell::RefCell;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use glacier_verify_core::Digest;
+use sha2::Digest as _;
+
+use super::VaultExitArgs;
+use super::receipts::Check;
+use super::state::Row;
+use crate::client::{Client, JobLocation};
+use crate::download::{Fetched, Request};
+use crate::error::HostError;
+use crate::job::{JobError, JobFacts};
+use crate::progress::Counters;
+
+/// How the report names the inventory's hash.
+pub const INVENTORY_LABEL: &str = "inventory SHA256TreeHash";
+
+/// A verified archive in its staging file.
+#[derive(Debug)]
+pub struct Done {
+    /// The staging file.
+    pub staged: PathBuf,
+    /// Its tree hash, as the core composed it.
+    pub tree_hash: Digest,
+    /// Its plain SHA-256.
+    pub sha256: String,
+    /// The core's level.
+    pub level: String,
+    /// Every comparison that passed.
+    pub checks: Vec<Check>,
+    /// Its bytes.
+    pub bytes: u64,
+}
+
+/// Downloads and verifies `row`'s current job into `staged`.
+pub fn one(
+    c: &Client,
+    a: &VaultExitArgs,
+    vault: &str,
+    row: &Row,
+    staged: &Path,
+    counters: &Counters,
+) -> Result<Done, HostError> {
+    let job_id = row.job_id.clone().unwrap_or_default();
+    let loc = JobLocation {
+        account_id: a.account_id.clone(),
+        vault: vault.to_owned(),
+        job_id,
+    };
+    let inventory_hash = Digest::from_hex(row.inventory_hash.as_bytes())
+        .map_err(|_| HostError::Usage(format!("bad inventory hash of {}", row.archive_id)))?;
+    let request = Request {
+        inventory_entry: Some((INVENTORY_LABEL, inventory_hash)),
+        part_size: a.part_size,
+        parallel: usize::from(a.part_parallel),
+        ..Request::default()
+    };
+    let seen: RefCell<Option<JobFacts>> = RefCell::new(None);
+    let fetched = crate::download::fetch_job_output(
+        c,
+        &loc,
+        staged,
+        &request,
+        super::inventory::retry_policy(a),
+        counters,
+        |facts| {
+            *seen.borrow_mut() = Some(facts.clone());
+            same_archive(row, facts)
+        },
+    )
+    .map_err(|e| with_all_values(e, row, seen.borrow().as_ref()))?;
+    finish(row, staged, fetched)
+}
+
+/// DescribeJob must be of this archive, and of the inventory's size.
+fn same_archive(row: &Row, facts: &JobFacts) -> Result<(), HostError> {
+    if let Some(id) = &facts.archive_id
+        && *id != row.archive_id
+    {
+        return Err(HostError::Job(JobError::Inconsistent(format!(
+            "the job is of archive {id}, not {}",
+            row.archive_id
+        ))));
+    }
+    if let glacier_verify_core::JobKind::Archive { archive_size, .. } = facts.kind
+        && archive_size != row.size
+    {
+        return Err(size_mismatch(
+            row.size,
+            "DescribeJob ArchiveSizeInBytes",
+            archive_size,
+        ));
+    }
+    Ok(())
+}
+
+fn size_mismatch(inventory: u64, what: &str, found: u64) -> HostError {
+    HostError::Job(JobError::Inconsistent(format!(
+        "inventory Size {inventory}, {what} {found}: they must agree"
+    )))
+}
+
+/// A verification failure names every value: the inventory's hash and
+/// DescribeJob's besides what the core said.
+fn with_all_values(e: HostError, row: &Row, facts: Option<&JobFacts>) -> HostError {
+    if e.verification().is_none() {
+        return e;
+    }
+    let describe = facts
+        .and_then(|f| f.output_tree_hash)
+        .map_or_else(|| "(none)".to_string(), |d| d.to_string());
+    HostError::Usage(format!(
+        "{e}; {INVENTORY_LABEL} {}, DescribeJob SHA256TreeHash {describe}",
+        row.inventory_hash
+    ))
+}
+
+fn finish(row: &Row, staged: &Path, f: Fetched) -> Result<Done, HostError> {
+    let v = &f.outcome.verdict;
+    if v.bytes != row.size {
+        return Err(size_mismatch(row.size, "downloaded bytes", v.bytes));
+    }
+    let mut checks = Vec::new();
+    checks.push(Check {
+        check: "response-headers".into(),
+        source: format!(
+            "x-amz-sha256-tree-hash of {} of {} responses",
+            v.header_matched, v.parts
+        ),
+        expected: "each response's own bytes".into(),
+    });
+    for m in v.matched() {
+        checks.push(Check {
+            check: "tree-hash".into(),
+            source: f.plan.label_of(m),
+            expected: m.digest.to_string(),
+        });
+    }
+    checks.push(Check {
+        check: "size".into(),
+        source: match f.facts.kind {
+            glacier_verify_core::JobKind::Archive { .. } => {
+                "inventory Size, DescribeJob ArchiveSizeInBytes".into()
+            }
+            _ => "inventory Size".into(),
+        },
+        expected: row.size.to_string(),
+    });
+    Ok(Done {
+        staged: staged.to_owned(),
+        tree_hash: v.tree_hash,
+        sha256: sha256_of(staged)?,
+        level: v.level.to_string(),
+        checks,
+        bytes: v.bytes,
+    })
+}
+
+/// The SHA-256 of a file, read back.
+pub fn sha256_of(path: &Path) -> Result<String, HostError> {
+    let Some(mut f) = crate::disk::open_read(path)? else {
+        return Err(HostError::io(path, std::io::ErrorKind::NotFound.into()));
+    };
+    let mut h = sha2::Sha256::new();
+    let mut buf = vec![0u8; crate::disk::BUF_LEN];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| HostError::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
