@@ -102,7 +102,7 @@ build() {
     prefix=$(cross "$target")
     var=$(echo "$target" | tr 'a-z-' 'A-Z_')
     # Wall and CPU time: on a busy machine the wall time says little.
-    /usr/bin/time -o "$work/$target.time" -f '%e s wall, %U+%S s CPU' \
+    /usr/bin/time -o "$work/${dir##*/}-$target.time" -f '%e s wall, %U+%S s CPU' \
         env "CARGO_TARGET_${var}_LINKER=$prefix-gcc" "CARGO_TARGET_${var}_RUSTFLAGS=$rustflags" \
         "CC_${target//-/_}=$prefix-gcc" "AR_${target//-/_}=$prefix-ar" \
         /usr/bin/cargo build --release --locked --quiet -p glacier-verify \
@@ -240,7 +240,7 @@ for target in aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf; do
     bin=$root/target/arm-linux/$target/release/glacier-verify
     size=$(stat -c %s "$bin")
     sizes+=("$target: $size B")
-    ok "$target release build ($(cat "$work/$target.time")): $size B"
+    ok "$target release build ($(cat "$work/arm-linux-$target.time")): $size B"
     log "$(file -b "$bin")"
     qemu=("$(qemu_of "$target")" -L "/usr/$(cross "$target")" "$bin")
     selftest "$target" "${qemu[@]}"
@@ -280,7 +280,7 @@ if [ "${ARM_LINUX_STATIC:-1}" != 0 ]; then
         bin=$root/target/arm-linux-static/$target/release/glacier-verify
         size=$(stat -c %s "$bin")
         sizes+=("$target static: $size B")
-        ok "$target static release build ($(cat "$work/$target.time")): $size B"
+        ok "$target static release build ($(cat "$work/arm-linux-static-$target.time")): $size B"
         log "$(file -b "$bin")"
         if is_static "$bin"; then
             ok "$target static: no program interpreter, no NEEDED library (readelf)"
