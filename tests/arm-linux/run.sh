@@ -258,9 +258,9 @@ if [ "${ARM_LINUX_STATIC:-1}" != 0 ]; then
     if [ ! -d "$sysroot/usr/lib/rustlib/$target/lib" ]; then
         rm -rf "$root/target/arm-linux-sysroot"
         mkdir -p "$sysroot"
-        # _apt downloads into a directory it can write.
+        # apt's unprivileged _apt user downloads into it: it must be writable.
         deb_dir=$(mktemp -d)
-        chmod 755 "$deb_dir"
+        chmod 777 "$deb_dir"
         sudo=()
         [ "$(id -u)" -eq 0 ] || sudo=(sudo)
         # Without dpkg --add-architecture: the arm64 package lists for this
