@@ -129,10 +129,12 @@ selftest() {
     fi
 }
 
-# --- The HTTPS endpoint, served for every download below -----------------------------
+# --- The HTTPS endpoint, served for every download below (stopped through
+# DIR/stop at the end; its own time limit only bounds a leak, and must outlast
+# three builds on a busy machine) ----------------------------------------------------
 tls=$work/tls
 mkdir -p "$tls"
-"$serve_tls" "$tls" "$ARCHIVE_SIZE" 1800 >"$work/serve_tls.log" 2>&1 &
+"$serve_tls" "$tls" "$ARCHIVE_SIZE" 7200 >"$work/serve_tls.log" 2>&1 &
 serve_pid=$!
 stop_endpoint() {
     if [ -n "${serve_pid:-}" ]; then
