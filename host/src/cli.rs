@@ -147,6 +147,7 @@ enum Command {
     /// Print the account's provisioned capacity units as JSON.
     ListProvisionedCapacity(crate::jobs::vaults::AccountArgs),
     /// Get every archive of a vault out into a directory, each verified three ways; resumable, shardable.
+    #[cfg(feature = "vault-exit")]
     #[command(after_help = crate::vault_exit::VAULT_EXIT_CODES)]
     VaultExit(crate::vault_exit::VaultExitArgs),
     /// Print a shell completion script (see README: installing completions).
@@ -370,6 +371,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::GetDataRetrievalPolicy(a) => {
             vault_command(&g, |c| crate::jobs::vaults::data_retrieval_policy(c, &a))
         }
+        #[cfg(feature = "vault-exit")]
         Command::VaultExit(mut a) => {
             // Human text unless a document is asked for: `--json`, or
             // `--output` / `--query` given on the command line.

@@ -24,6 +24,7 @@ pub mod report;
 pub mod selftest;
 pub mod transport;
 pub mod treehash_cmd;
+#[cfg(feature = "vault-exit")]
 pub mod vault_exit;
 
 /// SigV4 request signing (the `glacier-verify-sigv4` crate).
