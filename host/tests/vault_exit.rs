@@ -801,3 +801,47 @@ fn names_archive_id_names_files_by_archive_id() {
     }
     assert_all_out(&d, &archives);
 }
+
+#[test]
+fn a_crash_between_the_verified_record_and_the_rename_downloads_nothing_again() {
+    let (h, archives) = preloaded("vexit-rename-crash", 6);
+    let d = dest(&h);
+    let r = vault_exit(&h, &d, &[]);
+    assert_eq!(r.code, 0, "{}", r.describe());
+    // Put the state back to the instant after "verified" was recorded and
+    // before the file was renamed: the verified file in its staging place,
+    // no receipt written yet.
+    let a = &archives[2];
+    let name = names(&d)[&a.archive_id].clone();
+    let key = glacier_verify_core::tree_hash(a.archive_id.as_bytes()).to_string();
+    let staged = d.join(".glacier-verify/staging").join(&key[..32]);
+    std::fs::rename(d.join(&name), &staged).unwrap();
+    let db = rusqlite::Connection::open(d.join(".glacier-verify/state-0-of-1.sqlite")).unwrap();
+    db.execute(
+        "UPDATE archives SET receipt = 0 WHERE archive_id = ?1",
+        [&a.archive_id],
+    )
+    .unwrap();
+    drop(db);
+    for f in ["SHA256SUMS", "TREEHASHSUMS", "NAMES.tsv", "RECEIPTS.jsonl"] {
+        let text = std::fs::read_to_string(d.join(f)).unwrap();
+        let kept: String = text
+            .lines()
+            .filter(|l| !l.contains(&a.archive_id) && !l.ends_with(&name))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(d.join(f), kept).unwrap();
+    }
+    h.ep.clear_log();
+    let again = vault_exit(&h, &d, &[]);
+    assert_eq!(again.code, 0, "{}", again.describe());
+    assert!(
+        !h.all_requests()
+            .iter()
+            .any(|r| r.operation == Operation::GetJobOutput),
+        "downloaded again: {:?}",
+        h.all_requests()
+    );
+    assert!(!staged.exists());
+    assert_all_out(&d, &archives);
+}

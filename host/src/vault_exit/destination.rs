@@ -93,7 +93,7 @@ impl Destination for LocalDir {
     }
 
     fn commit(&self, staged: &Path, name: &str) -> Result<String, HostError> {
-        let target = super::names_api::prepare_under(&self.root, name)
+        let target = super::names::prepare_under(&self.root, name)
             .map_err(|e| HostError::io(self.root.join(name), e))?;
         if std::fs::symlink_metadata(&target).is_ok_and(|m| !m.is_file()) {
             return Err(HostError::Usage(format!(

@@ -438,13 +438,17 @@ impl<'a> Engine<'a> {
     }
 
     /// A verified archive: under its name, recorded, its receipt written.
+    ///
+    /// The state says verified before the file moves: a crash between the
+    /// two leaves a verified staging file that the next run renames
+    /// ([`Self::write_missing_receipts`]) instead of downloading it again.
     fn verified(&self, row: &Row, done: Done) -> Result<(), HostError> {
-        if let Err(e) = self.dest.commit(&done.staged, &row.path) {
-            return self.st.mark_failed(&row.archive_id, &e.to_string());
-        }
         let tree = done.tree_hash.to_string();
         self.st
             .mark_verified(&row.archive_id, &tree, &done.sha256)?;
+        if let Err(e) = self.dest.commit(&done.staged, &row.path) {
+            return self.st.mark_failed(&row.archive_id, &e.to_string());
+        }
         let receipt = self.receipt(row, &tree, &done.sha256, &done.level, done.checks);
         self.dest.record(&receipt, false)?;
         self.st.mark_receipt(&row.archive_id)
@@ -477,12 +481,20 @@ impl<'a> Engine<'a> {
     }
 
     /// Archives verified before a crash whose receipt was not recorded:
-    /// their lines are written where missing, never twice.
+    /// their lines are written where missing, never twice; one still in
+    /// its staging file (the crash came before the rename) is renamed first.
     fn write_missing_receipts(&self) -> Result<(), HostError> {
         for row in self.st.without_receipt()? {
             let Some((tree, sha)) = row.hashes.clone() else {
                 continue;
             };
+            let staged = self.dest.staging(&row.archive_id)?;
+            if std::fs::symlink_metadata(&staged).is_ok_and(|m| m.is_file())
+                && let Err(e) = self.dest.commit(&staged, &row.path)
+            {
+                self.st.mark_failed(&row.archive_id, &e.to_string())?;
+                continue;
+            }
             let checks = vec![super::receipts::Check {
                 check: "tree-hash".into(),
                 source: "recorded in the state before a restart".into(),

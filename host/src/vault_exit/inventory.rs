@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::destination::{LocalDir, STATE_DIR};
 use super::jobs::{self, INVENTORY_DESCRIPTION, Vault};
-use super::names_api;
+use super::names;
 use super::state::{PlanWriter, Row, ShardKey, State, Status};
 use super::{Names, VaultExitArgs};
 use crate::client::{Client, JobLocation};
@@ -105,18 +105,18 @@ fn plan_one(
 ) -> Result<(), HostError> {
     let id = &arch.archive_id;
     let (wanted, format) = match names {
-        Names::ArchiveId => (names_api::archive_id_name(id), "archive-id".to_string()),
+        Names::ArchiveId => (names::archive_id_name(id), "archive-id".to_string()),
         Names::Decoded => {
-            let d = names_api::decode(&arch.description, id);
+            let d = names::decode(&arch.description, id);
             (d.path, d.format.as_str().to_string())
         }
     };
     let ours = |p: &str| p == STATE_DIR || p.starts_with(&format!("{STATE_DIR}/"));
     let mut path = wanted.clone();
     if ours(&path) || !w.claim_name(&path)? {
-        path = names_api::disambiguate(&wanted, &arch.creation_date, id);
+        path = names::disambiguate(&wanted, &arch.creation_date, id);
         if ours(&path) || !w.claim_name(&path)? {
-            path = names_api::archive_id_name(id);
+            path = names::archive_id_name(id);
             if !w.claim_name(&path)? {
                 return Err(HostError::Usage(format!(
                     "the inventory lists archive {id} twice"

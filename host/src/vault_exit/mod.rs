@@ -38,7 +38,7 @@ use destination::LocalDir;
 use state::{ShardKey, State};
 
 /// Archive descriptions into safe relative paths.
-use crate::names as names_api;
+use crate::names;
 
 /// The `JobDescription` of every job vault-exit initiates: how a job
 /// initiated just before a crash is recognised in ListJobs.
