@@ -226,8 +226,13 @@ fn a_vault_gets_out_whole_and_a_rerun_does_nothing() {
 fn kill_9_at_any_instant_loses_nothing_and_initiates_nothing_twice() {
     let (h, archives) = preloaded("vexit-kill", 60);
     let d = dest(&h);
-    let args = exit_args(&h, &d, &["--parallel", "4", "--initiate-rate", "40"]);
-    // Deterministic "random" instants from 30 ms to ~700 ms.
+    // At 2 InitiateJob calls a second (the first at once), 20 runs of at
+    // most 730 ms initiate at most 20 * (1 + 2 * 0.73) = 49 jobs (fewer
+    // after each start-up): however fast the machine, the killed runs
+    // cannot finish the 60 archives, so kills land in every stage
+    // (plan, initiation, waiting, downloads interleaved with them).
+    let args = exit_args(&h, &d, &["--parallel", "4", "--initiate-rate", "2"]);
+    // Deterministic "random" instants from 30 ms to ~730 ms.
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut finished_early = false;
     let mut killed = 0;
@@ -262,7 +267,7 @@ fn kill_9_at_any_instant_loses_nothing_and_initiates_nothing_twice() {
         killed >= 10,
         "only {killed} runs were killed before one finished"
     );
-    let r = vault_exit(&h, &d, &["--parallel", "4"]);
+    let r = vault_exit(&h, &d, &["--parallel", "4", "--initiate-rate", "40"]);
     assert_eq!(r.code, 0, "{}", r.describe());
     assert_all_out(&d, &archives);
     assert_no_duplicate_jobs(&h, &archives);
