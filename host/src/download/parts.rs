@@ -10,6 +10,7 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender};
 
 use glacier_verify_core::{
     Assembly, ByteRange, Digest, Error as CoreError, HeaderHash, OutputVerdict,
@@ -86,9 +87,26 @@ pub(super) fn download(d: &Download<'_>) -> Result<Finished, HostError> {
     };
     let (parts, mut pieces) = Parts::open(d, layout)?;
     let workers = d.plan.parallel.max(1);
+    // A worker that finishes a part while `workers` verified parts still
+    // wait for the flush waits too: written but not yet durable data stays
+    // within about twice `workers` parts, so a disk slower than the network
+    // paces the download and the final flush stays short.
+    let (verified_tx, verified_rx) = std::sync::mpsc::sync_channel::<Fetched>(workers);
+    let shared = &parts;
     std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| parts.work());
+        let syncing = s.spawn(move || shared.make_durable(&verified_rx));
+        std::thread::scope(|w| {
+            for _ in 0..workers {
+                w.spawn(|| parts.work(&verified_tx));
+            }
+        });
+        // Every worker is done: the syncing thread keeps what they handed
+        // over, then ends.
+        drop(verified_tx);
+        if syncing.join().is_err() {
+            parts.fail(PartError::Fatal(HostError::Internal(
+                "the syncing thread panicked".into(),
+            )));
         }
     });
     let failure = parts
@@ -190,8 +208,9 @@ impl<'d, 'a> Parts<'d, 'a> {
         Ok((parts, pieces))
     }
 
-    /// A worker: takes parts from the queue until it is empty or a part failed.
-    fn work(&self) {
+    /// A worker: takes parts from the queue until it is empty or a part
+    /// failed; hands each verified part to the syncing thread.
+    fn work(&self, verified: &SyncSender<Fetched>) {
         while !self.abort.load(Ordering::Relaxed) {
             let Some(index) = self
                 .queue
@@ -217,28 +236,53 @@ impl<'d, 'a> Parts<'d, 'a> {
                     fetch::fetch(self.d, &part, &self.abort)
                 });
             counters.parts_in_flight.fetch_sub(1, Ordering::Relaxed);
-            if let Err(e) = r.and_then(|done| self.keep(done).map_err(PartError::Fatal)) {
-                self.fail(e);
+            match r {
+                // The syncing thread ends only after every worker has.
+                Ok(done) => {
+                    let _ = verified.send(done);
+                }
+                Err(e) => {
+                    self.fail(e);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The syncing thread: makes the file durable for the verified parts
+    /// handed over (all of those waiting, in one flush), then journals
+    /// them — data reaches the disk before the journal says so — while the
+    /// workers go on downloading.
+    fn make_durable(&self, verified: &Receiver<Fetched>) {
+        while let Ok(first) = verified.recv() {
+            let mut batch = vec![first];
+            batch.extend(verified.try_iter());
+            if let Err(e) = self.keep(batch) {
+                self.fail(PartError::Fatal(e));
+                // Returning drops the receiver: a worker waiting to hand
+                // over a part is released (the part is not kept).
                 return;
             }
         }
     }
 
-    /// Makes a verified part durable, then journals it.
-    fn keep(&self, done: Fetched) -> Result<(), HostError> {
-        // Data reaches the disk before the journal says so.
+    /// Makes verified parts durable, then journals them.
+    fn keep(&self, batch: Vec<Fetched>) -> Result<(), HostError> {
         self.file
             .sync_data()
             .map_err(|e| HostError::io(&self.d.paths.part, e))?;
         self.journal
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .record(done.index, &done.hash, done.header)?;
-        self.d.counters.parts_done.fetch_add(1, Ordering::Relaxed);
+            .record_parts(batch.iter().map(|p| (p.index, &p.hash, p.header)))?;
+        self.d
+            .counters
+            .parts_done
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
         self.done
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push(done);
+            .extend(batch);
         Ok(())
     }
 

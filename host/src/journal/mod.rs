@@ -208,12 +208,29 @@ impl Journal {
         hash: &Digest,
         header: HeaderHash,
     ) -> Result<(), HostError> {
-        let tag = match header {
-            HeaderHash::Matched(_) => "header",
-            HeaderHash::MissingButExpected => "missing",
-            _ => "noheader",
-        };
-        self.record_line(&format!("part {index} {hash} {tag}"))
+        self.record_parts([(index, hash, header)])
+    }
+
+    /// Appends verified parts durably, with one flush for all of them.
+    pub fn record_parts<'h>(
+        &mut self,
+        parts: impl IntoIterator<Item = (u64, &'h Digest, HeaderHash)>,
+    ) -> Result<(), HostError> {
+        let mut lines = String::new();
+        for (index, hash, header) in parts {
+            let tag = match header {
+                HeaderHash::Matched(_) => "header",
+                HeaderHash::MissingButExpected => "missing",
+                _ => "noheader",
+            };
+            lines.push_str(&format!("part {index} {hash} {tag}\n"));
+        }
+        self.file
+            .write_all(lines.as_bytes())
+            .map_err(|e| HostError::io(&self.path, e))?;
+        self.file
+            .sync_data()
+            .map_err(|e| HostError::io(&self.path, e))
     }
 
     /// Flushes to disk.

@@ -1,9 +1,12 @@
-//! A single stream's body, in two threads: this one reads the socket and
+//! A single stream's body, in three threads: this one reads the socket and
 //! writes the file, a second one feeds the verifier — hashing is the
 //! costliest step, so the stream runs at the pace of the slower of the two
-//! instead of their sum. Bytes are written before they are hashed, so a
-//! checkpoint (the hasher at a whole MiB of the file) only ever describes
-//! bytes already in the file.
+//! instead of their sum — and a third makes the written bytes durable and
+//! journals them, so the disk writes back while the body arrives (the
+//! final `fsync` before the rename finds little left to do) and the reader
+//! never waits for a disk flush. Bytes are written before they are hashed,
+//! so a checkpoint (the hasher at a whole MiB of the file) only ever
+//! describes bytes already in the file.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -24,6 +27,13 @@ const DURABLE_EVERY: u64 = 16 * LEAF_SIZE;
 
 /// Buffers in flight between the reading and the hashing thread.
 const STREAM_BUFFERS: usize = 4;
+
+/// Positions the syncing thread may fall behind by before the writer
+/// waits for it: bounds the written but not yet durable bytes to about
+/// this many times [`DURABLE_EVERY`], so the final flush stays short and
+/// a disk slower than the network paces the download instead of filling
+/// the page cache.
+const UNSYNCED_STEPS: usize = 4;
 
 /// Where a stream's body loop ended.
 pub(in crate::download) struct End {
@@ -56,22 +66,31 @@ pub(in crate::download) fn stream(
     for _ in 0..STREAM_BUFFERS {
         let _ = empty_tx.send(vec![0u8; BUF_LEN]);
     }
+    let (durable_tx, durable_rx) = std::sync::mpsc::sync_channel::<u64>(UNSYNCED_STEPS);
+    let file: &File = file;
     std::thread::scope(|s| {
         let hashing = s.spawn(move || hash_buffers(verifier, written, &full_rx, &empty_tx));
+        let syncing = s.spawn(move || make_durable(file, part_path, kept, &durable_rx));
         let mut writer = Writer {
             file,
             part_path,
             pos: written,
             counters,
-            kept,
+            durable: durable_tx,
+            announced: written,
             interrupted: false,
         };
         let read = writer.pump(body, &empty_rx, full_tx);
         let (pos, interrupted) = (writer.pos, writer.interrupted);
+        drop(writer);
         let hashed = hashing
             .join()
             .map_err(|_| HostError::Internal("the hashing thread panicked".into()))?;
+        let synced = syncing
+            .join()
+            .map_err(|_| HostError::Internal("the syncing thread panicked".into()))?;
         let cut = read?;
+        synced?;
         let (verifier, checkpoint) = hashed?;
         Ok(End {
             verifier,
@@ -111,13 +130,39 @@ fn hash_buffers(
     Ok((verifier, checkpoint))
 }
 
-/// The reading side: socket to file, journalling progress.
+/// The syncing thread: for each position the writer reached (the latest
+/// of those queued, when it falls behind), makes the file durable and then
+/// journals its whole MiB — bytes reach the disk before the journal says so.
+fn make_durable(
+    file: &File,
+    part_path: &Path,
+    kept: &mut Kept,
+    reached: &Receiver<u64>,
+) -> Result<(), HostError> {
+    while let Ok(mut pos) = reached.recv() {
+        while let Ok(later) = reached.try_recv() {
+            pos = later;
+        }
+        file.sync_data().map_err(|e| HostError::io(part_path, e))?;
+        let whole = pos - pos % LEAF_SIZE;
+        if whole > kept.upto() {
+            kept.record(whole)?;
+        }
+    }
+    Ok(())
+}
+
+/// The reading side: socket to file; hands its progress to the syncing thread.
 struct Writer<'a> {
-    file: &'a mut File,
+    file: &'a File,
     part_path: &'a Path,
     pos: u64,
     counters: &'a Counters,
-    kept: &'a mut Kept,
+    /// To the syncing thread: bytes written so far (waits when it is
+    /// [`UNSYNCED_STEPS`] behind).
+    durable: SyncSender<u64>,
+    /// The last position handed to the syncing thread.
+    announced: u64,
     interrupted: bool,
 }
 
@@ -150,18 +195,52 @@ impl Writer<'_> {
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<(), HostError> {
-        self.file
-            .write_all(bytes)
+        let mut file = self.file;
+        file.write_all(bytes)
             .map_err(|e| HostError::io(self.part_path, e))?;
         self.pos += bytes.len() as u64;
         self.counters.bytes.store(self.pos, Ordering::Relaxed);
-        if self.pos - self.kept.upto() >= DURABLE_EVERY {
-            // Bytes reach the disk before the journal says so.
-            self.file
-                .sync_data()
-                .map_err(|e| HostError::io(self.part_path, e))?;
-            self.kept.record(self.pos - self.pos % LEAF_SIZE)?;
+        if self.pos - self.announced >= DURABLE_EVERY {
+            // A syncing thread that stopped has an error to report at the end.
+            let _ = self.durable.send(self.pos);
+            self.announced = self.pos;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::{Journal, stream_head};
+
+    /// The syncing thread flushes once for every position it finds queued
+    /// and journals only the latest whole MiB of them.
+    #[test]
+    fn the_syncing_thread_journals_the_latest_whole_mib_of_what_was_queued() {
+        let dir = std::env::temp_dir().join(format!("gv-body-sync-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let journal_path = dir.join("out.part.journal");
+        let part_path = dir.join("out.part");
+        let len = 64 * LEAF_SIZE;
+        let head = stream_head("vault", "job", Some(len), None);
+        let opened = Journal::open_stream(&journal_path, &head, Some(len)).unwrap();
+        let mut kept = Kept {
+            journal: opened.journal,
+            upto: 0,
+        };
+        let file = File::create(&part_path).unwrap();
+        file.set_len(6 * LEAF_SIZE).unwrap();
+        let (tx, rx) = std::sync::mpsc::sync_channel(UNSYNCED_STEPS);
+        tx.send(3 * LEAF_SIZE + 5).unwrap();
+        tx.send(5 * LEAF_SIZE + 7).unwrap();
+        drop(tx);
+        make_durable(&file, &part_path, &mut kept, &rx).unwrap();
+        assert_eq!(kept.upto(), 5 * LEAF_SIZE);
+        let text = std::fs::read_to_string(&journal_path).unwrap();
+        let records: Vec<_> = text.lines().filter(|l| l.starts_with("upto ")).collect();
+        assert_eq!(records, [format!("upto {}", 5 * LEAF_SIZE)], "{text}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
