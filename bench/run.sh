@@ -3,7 +3,9 @@
 # page cache, in interleaved rounds, against a baseline measured in the same
 # rounds:
 #   tree-hash  --threads 1 / all threads  vs  openssl dgst -sha256, botocore
-#   get-job-output from nginx on 127.0.0.1  vs  curl -o of the same URL
+#   get-job-output from nginx on 127.0.0.1  vs  curl -o of the same URL, to tmpfs
+#     and to the machine's disk (durable, vs curl -o and curl -o && sync)
+#   8 and 64 GiB from `glacier-verify selftest --serve` to disk  vs  curl -o
 #   the core's tree hash vs plain sha2 SHA-256 (cargo bench --bench interleaved)
 # Prints a table of medians, ratios, peak RSS and goals, and writes it into
 # README.md between <!-- bench:begin --> and <!-- bench:end -->.
@@ -13,10 +15,15 @@
 #   --serve SECONDS: only start nginx and print the commands (for perf)
 # Environment: GV_BENCH_ROUNDS (default 7), GV_BENCH_WAIT_IDLE (0), GV_BENCH_SIZE_MIB (1024),
 #   GV_BENCH_OUT_DIR (where downloads are written; default /dev/shm, tmpfs),
+#   GV_BENCH_DISK_DIR (the disk rows' output; default target/bench-disk),
+#   GV_BENCH_BIG_GIB (large sizes in GiB, default 8,64; empty: none),
+#   GV_BENCH_BIG_ROUNDS (default 3),
 #   GV_BENCH_DATA_DIR (where the source file lives; default target/bench).
+# The README is rewritten only when the machine was idle (exit 3 otherwise).
 # Installs what it needs: nginx (Debian nginx-light), curl, openssl, GNU time, python3
 # with venv; botocore from PyPI into target/bench-venv. Needs ~2.5 GiB of
-# memory and about 1.5 minutes once built (the first run also builds and installs).
+# memory, free disk space for the large sizes, and about 1.5 minutes once built
+# plus about a minute per 8 GiB of large output (the first run also builds and installs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
