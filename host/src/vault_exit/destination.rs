@@ -22,6 +22,17 @@ pub trait Destination: Send + Sync {
     /// Records the receipt of one archive: each of its lines once and
     /// whole, whatever ran or crashed before.
     fn record(&self, receipt: &Receipt, search: bool) -> Result<(), HostError>;
+    /// [`commit`](Self::commit) of several verified staged files, each
+    /// `(staged, name)`; one result each, in order. Every rename is durable
+    /// when this returns.
+    fn commit_many(&self, files: &[(&Path, &str)]) -> Vec<Result<String, HostError>> {
+        files.iter().map(|(s, n)| self.commit(s, n)).collect()
+    }
+    /// [`record`](Self::record) of archives verified in this run (no
+    /// search: none of them has a line yet), together.
+    fn record_many(&self, receipts: &[Receipt]) -> Result<(), HostError> {
+        receipts.iter().try_for_each(|r| self.record(r, false))
+    }
 }
 
 /// A local directory: archives under their names, the state and staging
@@ -81,6 +92,23 @@ impl LocalDir {
     }
 }
 
+impl LocalDir {
+    /// Renames the verified `staged` file to `name` under DIR (its parent
+    /// directories made without following links); not synced yet.
+    fn rename_in(&self, staged: &Path, name: &str) -> Result<PathBuf, HostError> {
+        let target = super::names::prepare_under(&self.root, name)
+            .map_err(|e| HostError::io(self.root.join(name), e))?;
+        if std::fs::symlink_metadata(&target).is_ok_and(|m| !m.is_file()) {
+            return Err(HostError::Usage(format!(
+                "{}: exists and is not a regular file; not replaced",
+                target.display()
+            )));
+        }
+        std::fs::rename(staged, &target).map_err(|e| HostError::io(&target, e))?;
+        Ok(target)
+    }
+}
+
 impl Destination for LocalDir {
     fn describe(&self) -> String {
         self.root.display().to_string()
@@ -93,20 +121,39 @@ impl Destination for LocalDir {
     }
 
     fn commit(&self, staged: &Path, name: &str) -> Result<String, HostError> {
-        let target = super::names::prepare_under(&self.root, name)
-            .map_err(|e| HostError::io(self.root.join(name), e))?;
-        if std::fs::symlink_metadata(&target).is_ok_and(|m| !m.is_file()) {
-            return Err(HostError::Usage(format!(
-                "{}: exists and is not a regular file; not replaced",
-                target.display()
-            )));
-        }
-        std::fs::rename(staged, &target).map_err(|e| HostError::io(&target, e))?;
+        let target = self.rename_in(staged, name)?;
         crate::journal::sync_parent(&target);
         Ok(name.to_owned())
     }
 
     fn record(&self, receipt: &Receipt, search: bool) -> Result<(), HostError> {
         receipts::append(&self.root, &self.state_dir(), receipt, search)
+    }
+
+    fn commit_many(&self, files: &[(&Path, &str)]) -> Vec<Result<String, HostError>> {
+        // Every rename first, then each directory they went into synced
+        // once (archives of one batch often share a directory).
+        let mut dirs = std::collections::BTreeSet::new();
+        let out = files
+            .iter()
+            .map(|(staged, name)| {
+                let target = self.rename_in(staged, name)?;
+                dirs.insert(target);
+                Ok((*name).to_owned())
+            })
+            .collect();
+        let mut synced = std::collections::BTreeSet::new();
+        for target in dirs {
+            if let Some(parent) = target.parent()
+                && synced.insert(parent.to_owned())
+            {
+                crate::journal::sync_parent(&target);
+            }
+        }
+        out
+    }
+
+    fn record_many(&self, rs: &[Receipt]) -> Result<(), HostError> {
+        receipts::append_many(&self.root, &self.state_dir(), rs)
     }
 }

@@ -2,16 +2,19 @@
 //! verified or failed: InitiateJob at `--initiate-rate` within the byte
 //! budgets, ListJobs polled for completed jobs, `--parallel` downloads on
 //! worker threads, receipts written. Only this thread writes the state
-//! database; every change is one transaction, made before the action it
+//! database; every change is in a transaction made before the action it
 //! allows (`initiating` before InitiateJob) or after the fact it records
-//! (`verified` after the rename, the receipt mark after the receipt).
+//! (the receipt mark after the receipt; `verified` after the verification
+//! and before the rename). Changes of several archives that happen at the
+//! same point share one transaction: the `initiating` marks of a batch of
+//! InitiateJob calls (all committed before the first call), their answers
+//! (after the last), the jobs one ListJobs poll found completed, and the
+//! downloads that finished since the last turn of the loop.
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-use serde_json::Value;
 
 use super::destination::{Destination, LocalDir};
 use super::fetch::{self, Done};
@@ -44,6 +47,19 @@ enum Initiated {
     /// PolicyEnforcedException: no InitiateJob for a while.
     Policy,
 }
+
+/// What InitiateJob answered for one archive of a batch.
+enum Answer {
+    /// A job, and when it was initiated.
+    Job(String, i64),
+    /// Not called (a failure before it in the batch, or a signal): planned again.
+    NotCalled,
+    /// The archive cannot be retrieved (gone, or refused as invalid).
+    Failed(String),
+}
+
+/// InitiateJob calls recorded `initiating` in one transaction, at most.
+const INITIATE_BATCH: usize = 64;
 
 /// Downloads' byte rate, measured in this run.
 #[derive(Default)]
@@ -113,10 +129,13 @@ impl<'a> Engine<'a> {
         let work_rx = std::sync::Mutex::new(work_rx);
         let (done_tx, done_rx) = mpsc::channel::<Result_>();
         let counters = Counters::default();
+        // Set when the loop ends: archives still queued are handed back
+        // unstarted (ready again), not downloaded after the run stopped.
+        let stop = std::sync::atomic::AtomicBool::new(false);
         std::thread::scope(|s| {
             for _ in 0..parallel {
                 let done_tx = done_tx.clone();
-                let (work_rx, counters) = (&work_rx, &counters);
+                let (work_rx, counters, stop) = (&work_rx, &counters, &stop);
                 let worker = Worker {
                     client: self.client,
                     a: self.a,
@@ -131,7 +150,11 @@ impl<'a> Engine<'a> {
                             .recv();
                         let Ok(row) = next else { break };
                         let started = Instant::now();
-                        let r = worker.download(&row, counters);
+                        let r = if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                            Err(crate::download::interrupted("not started".into()))
+                        } else {
+                            worker.download(&row, counters)
+                        };
                         if done_tx.send((row, r, started.elapsed())).is_err() {
                             break;
                         }
@@ -140,11 +163,11 @@ impl<'a> Engine<'a> {
             }
             drop(done_tx);
             let result = self.main_loop(&work_tx, &done_rx, &counters, parallel);
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
             drop(work_tx);
             // Workers finish their archive (or stop at the signal).
-            for (row, r, _) in done_rx.iter() {
-                let _ = self.finish(row, r);
-            }
+            let rest: Vec<_> = done_rx.iter().map(|(row, r, _)| (row, r)).collect();
+            let _ = self.finish_all(rest);
             result
         })
     }
@@ -163,15 +186,27 @@ impl<'a> Engine<'a> {
         let mut throttled = 0u32;
         let mut shown = Instant::now() - Duration::from_secs(10);
         let started = Instant::now();
-        loop {
-            while let Ok((row, r, took)) = done.try_recv() {
-                in_flight -= 1;
+        let interval = Duration::from_secs_f64(1.0 / self.a.initiate_rate);
+        // Finished downloads are recorded together: one transaction, one
+        // receipt append, for all those that finished since the last turn.
+        let take = |first: Option<Result_>, in_flight: &mut usize, rate: &mut Rate| {
+            let mut out = Vec::new();
+            for (row, r, took) in first
+                .into_iter()
+                .chain(std::iter::from_fn(|| done.try_recv().ok()))
+            {
+                *in_flight -= 1;
                 if let Ok(d) = &r {
                     rate.bytes += d.bytes;
                     rate.busy += took;
                 }
-                self.finish(row, r)?;
+                out.push((row, r));
             }
+            out
+        };
+        loop {
+            let finished = take(None, &mut in_flight, &mut rate);
+            self.finish_all(finished)?;
             if crate::interrupt::requested() {
                 if in_flight == 0 {
                     return Ok(Some(crate::download::interrupted(
@@ -179,85 +214,111 @@ impl<'a> Engine<'a> {
                             .into(),
                     )));
                 }
-                if let Ok((row, r, _)) = done.recv() {
-                    in_flight -= 1;
-                    self.finish(row, r)?;
+                if let Ok(first) = done.recv() {
+                    let finished = take(Some(first), &mut in_flight, &mut rate);
+                    self.finish_all(finished)?;
                 }
                 continue;
             }
-            let counts = self.st.counts()?;
+            let counts = self.st.status_counts()?;
             let open = counts.of(Status::Initiated) + counts.of(Status::Initiating);
-            if open > 0 && Instant::now() >= next_poll {
+            // While enough completed jobs wait for a worker, a listing
+            // would find nothing the workers could start sooner: it waits
+            // until the queue runs low (jobs stay downloadable for a day).
+            let queue_low = counts.of(Status::Ready) <= 2 * parallel as u64;
+            if open > 0 && queue_low && Instant::now() >= next_poll {
                 self.poll()?;
                 next_poll = Instant::now() + Duration::from_millis(self.a.poll_interval_ms);
             }
-            while Instant::now() >= next_initiate {
-                let Some(row) = self.next_to_initiate(&rate)? else {
-                    break;
-                };
-                match self.initiate(&row)? {
-                    Initiated::Yes => {
-                        throttled = 0;
-                        next_initiate += Duration::from_secs_f64(1.0 / self.a.initiate_rate);
-                        if next_initiate < Instant::now() {
-                            next_initiate = Instant::now();
+            let now = Instant::now();
+            if now >= next_initiate {
+                // The calls the rate allows since the last one was due, one
+                // at least, recorded `initiating` together before any call.
+                let due = now.duration_since(next_initiate).as_secs_f64() * self.a.initiate_rate;
+                let allowed = (1 + due as usize).min(INITIATE_BATCH);
+                let batch = self.next_batch(&rate, allowed)?;
+                if !batch.is_empty() {
+                    let (calls, outcome) = self.initiate_batch(&batch)?;
+                    match outcome {
+                        Initiated::Yes => {
+                            throttled = 0;
+                            next_initiate += interval * u32::try_from(calls).unwrap_or(u32::MAX);
+                            if next_initiate < Instant::now() {
+                                next_initiate = Instant::now();
+                            }
+                        }
+                        Initiated::Later => {
+                            throttled += 1;
+                            next_initiate = Instant::now()
+                                + crate::client::backoff(
+                                    throttled,
+                                    self.retry.base,
+                                    self.retry.cap,
+                                )
+                                .max(self.retry.base);
+                        }
+                        Initiated::Policy => {
+                            next_initiate =
+                                Instant::now() + Duration::from_millis(self.a.policy_pause_ms);
                         }
                     }
-                    Initiated::Later => {
-                        throttled += 1;
-                        next_initiate = Instant::now()
-                            + crate::client::backoff(throttled, self.retry.base, self.retry.cap)
-                                .max(self.retry.base);
-                        break;
-                    }
-                    Initiated::Policy => {
-                        next_initiate =
-                            Instant::now() + Duration::from_millis(self.a.policy_pause_ms);
-                        break;
+                }
+            }
+            // Twice as many handed out as there are workers: each has its
+            // next archive queued while this thread records the last.
+            let free = (2 * parallel).saturating_sub(in_flight);
+            if free > 0 {
+                let rows = self.st.rows(Status::Ready, free as u64)?;
+                if !rows.is_empty() {
+                    self.st.batch(|| {
+                        rows.iter()
+                            .try_for_each(|r| self.st.mark_downloading(&r.archive_id))
+                    })?;
+                }
+                for row in rows {
+                    in_flight += 1;
+                    if work.send(row).is_err() {
+                        return Err(HostError::Internal("download workers stopped".into()));
                     }
                 }
             }
-            while in_flight < parallel {
-                let Some(row) = self.st.rows(Status::Ready, 1)?.pop() else {
-                    break;
-                };
-                self.st.mark_downloading(&row.archive_id)?;
-                in_flight += 1;
-                if work.send(row).is_err() {
-                    return Err(HostError::Internal("download workers stopped".into()));
-                }
-            }
-            let counts = self.st.counts()?;
-            self.show(&counts, counters, started, &mut shown);
+            let counts = self.st.status_counts()?;
+            self.show(counters, started, &mut shown)?;
             let active = counts.of(Status::Initiating)
                 + counts.of(Status::Initiated)
                 + counts.of(Status::Ready)
                 + counts.of(Status::Downloading);
             if active == 0 && in_flight == 0 {
                 let planned = counts.of(Status::Planned);
-                if planned == 0 || self.next_to_initiate(&rate)?.is_none() {
+                if planned == 0 || self.next_batch(&rate, 1)?.is_empty() {
                     // Done, or only archives the daily budget holds back.
                     self.clear_line();
                     return Ok(None);
                 }
             }
-            if let Ok((row, r, took)) = done.recv_timeout(Duration::from_millis(50)) {
-                in_flight -= 1;
-                if let Ok(d) = &r {
-                    rate.bytes += d.bytes;
-                    rate.busy += took;
-                }
-                self.finish(row, r)?;
+            // Wait for a download, or until InitiateJob is due again.
+            let wait = if counts.of(Status::Planned) > 0 {
+                next_initiate
+                    .saturating_duration_since(Instant::now())
+                    .clamp(Duration::from_millis(1), Duration::from_millis(50))
+            } else {
+                Duration::from_millis(50)
+            };
+            if let Ok(first) = done.recv_timeout(wait) {
+                let finished = take(Some(first), &mut in_flight, &mut rate);
+                self.finish_all(finished)?;
             }
         }
     }
 
-    /// The next planned archive, if the budgets allow its job now.
-    fn next_to_initiate(&self, rate: &Rate) -> Result<Option<Row>, HostError> {
-        let Some(row) = self.st.rows(Status::Planned, 1)?.pop() else {
-            return Ok(None);
-        };
-        let staged = self.st.staged_bytes()?;
+    /// The next planned archives, at most `max`, in plan order, as far as
+    /// the budgets allow their jobs now.
+    fn next_batch(&self, rate: &Rate, max: usize) -> Result<Vec<Row>, HostError> {
+        let rows = self.st.rows(Status::Planned, max as u64)?;
+        if rows.is_empty() {
+            return Ok(rows);
+        }
+        let mut staged = self.st.staged_bytes()?;
         // Never more staged than can be downloaded before the jobs expire.
         let by_rate = rate
             .per_second()
@@ -266,59 +327,106 @@ impl<'a> Engine<'a> {
             .into_iter()
             .flatten()
             .min();
-        if let Some(cap) = cap
-            && staged > 0
-            && staged.saturating_add(row.size) > cap
-        {
-            return Ok(None);
-        }
-        if let Some(day) = self.a.max_bytes_per_day {
-            let used = self.st.bytes_initiated_since(now() - 86_400)?;
-            if used.saturating_add(row.size) > day {
-                return Ok(None);
+        let mut used = match self.a.max_bytes_per_day {
+            Some(_) => self.st.bytes_initiated_since(now() - 86_400)?,
+            None => 0,
+        };
+        let mut out = Vec::new();
+        for row in rows {
+            if let Some(cap) = cap
+                && staged > 0
+                && staged.saturating_add(row.size) > cap
+            {
+                break;
             }
+            if let Some(day) = self.a.max_bytes_per_day
+                && used.saturating_add(row.size) > day
+            {
+                break;
+            }
+            staged = staged.saturating_add(row.size);
+            used = used.saturating_add(row.size);
+            out.push(row);
         }
-        Ok(Some(row))
+        Ok(out)
     }
 
-    /// InitiateJob for `row`, recorded `initiating` first.
-    fn initiate(&self, row: &Row) -> Result<Initiated, HostError> {
-        self.st.mark_initiating(&row.archive_id)?;
-        match jobs::initiate_archive(
-            self.client,
-            &self.vault,
-            &row.archive_id,
-            self.a.tier.as_str(),
-        ) {
-            Ok(job_id) => {
-                self.st.mark_initiated(&row.archive_id, &job_id, now())?;
-                Ok(Initiated::Yes)
+    /// InitiateJob for each of `rows`, in order: all recorded `initiating`
+    /// in one transaction before the first call (a crash after any call
+    /// finds its job again through ListJobs), the answers recorded in one
+    /// transaction after the calls. Stops at the first throttling,
+    /// transient failure or policy refusal (the rest are planned again,
+    /// never called). Returns the calls that made a job and what the last
+    /// answer means.
+    fn initiate_batch(&self, rows: &[Row]) -> Result<(usize, Initiated), HostError> {
+        self.st.durable(|| {
+            rows.iter()
+                .try_for_each(|r| self.st.mark_initiating(&r.archive_id))
+        })?;
+        let mut answers: Vec<(&Row, Answer)> = Vec::with_capacity(rows.len());
+        let mut outcome = Initiated::Yes;
+        let mut fatal = None;
+        for (i, row) in rows.iter().enumerate() {
+            if crate::interrupt::requested() {
+                answers.extend(rows[i..].iter().map(|r| (r, Answer::NotCalled)));
+                break;
             }
-            Err(f) => {
-                let code = match &f.error {
-                    HostError::Service(s) => s.code.clone(),
-                    _ => String::new(),
-                };
-                // No job was created: planned again.
-                self.st.mark_back(&row.archive_id, Status::Planned)?;
-                match code.as_str() {
-                    "PolicyEnforcedException" => {
-                        self.note(&format!(
-                            "InitiateJob refused by the data retrieval policy ({}); downloads go on, initiating resumes in {} s",
-                            f.error,
-                            self.a.policy_pause_ms / 1000
-                        ));
-                        Ok(Initiated::Policy)
+            match jobs::initiate_archive(
+                self.client,
+                &self.vault,
+                &row.archive_id,
+                self.a.tier.as_str(),
+            ) {
+                Ok(job_id) => answers.push((row, Answer::Job(job_id, now()))),
+                Err(f) => {
+                    let code = match &f.error {
+                        HostError::Service(s) => s.code.clone(),
+                        _ => String::new(),
+                    };
+                    match code.as_str() {
+                        "ResourceNotFoundException" | "InvalidParameterValueException" => {
+                            answers
+                                .push((row, Answer::Failed(format!("InitiateJob: {}", f.error))));
+                            continue;
+                        }
+                        "PolicyEnforcedException" => {
+                            self.note(&format!(
+                                "InitiateJob refused by the data retrieval policy ({}); downloads go on, initiating resumes in {} s",
+                                f.error,
+                                self.a.policy_pause_ms / 1000
+                            ));
+                            outcome = Initiated::Policy;
+                        }
+                        _ if f.class != glacier_verify_core::RetryClass::Fatal => {
+                            outcome = Initiated::Later;
+                        }
+                        _ => fatal = Some(f.error),
                     }
-                    "ResourceNotFoundException" | "InvalidParameterValueException" => {
-                        self.st
-                            .mark_failed(&row.archive_id, &format!("InitiateJob: {}", f.error))?;
-                        Ok(Initiated::Yes)
-                    }
-                    _ if f.class != glacier_verify_core::RetryClass::Fatal => Ok(Initiated::Later),
-                    _ => Err(f.error),
+                    // No job was created for this one, and the rest were never called.
+                    answers.extend(rows[i..].iter().map(|r| (r, Answer::NotCalled)));
+                    break;
                 }
             }
+        }
+        let calls = answers
+            .iter()
+            .filter(|(_, a)| matches!(a, Answer::Job(..)))
+            .count();
+        self.st.batch(|| {
+            for (row, answer) in &answers {
+                match answer {
+                    Answer::Job(job_id, at) => {
+                        self.st.mark_initiated(&row.archive_id, job_id, *at)?;
+                    }
+                    Answer::NotCalled => self.st.mark_back(&row.archive_id, Status::Planned)?,
+                    Answer::Failed(why) => self.st.mark_failed(&row.archive_id, why)?,
+                }
+            }
+            Ok(())
+        })?;
+        match fatal {
+            Some(e) => Err(e),
+            None => Ok((calls, outcome)),
         }
     }
 
@@ -357,33 +465,45 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    /// ListJobs (completed): ready, or failed, for the jobs of this shard.
+    /// ListJobs (completed): ready, or failed, for the jobs of this shard;
+    /// the jobs that completed are recorded ready in one transaction. Of
+    /// each listed job only its id and outcome are kept (a listing holds
+    /// every job of the vault, thousands when many are staged).
     fn poll(&self) -> Result<(), HostError> {
-        let mut completed: Vec<Value> = Vec::new();
+        // (job id, failed with this StatusMessage, or succeeded)
+        let mut completed: Vec<(String, Option<String>)> = Vec::new();
         jobs::list_jobs(self.client, &self.vault, true, &self.retry, |job| {
-            completed.push(job.clone());
-            Ok(())
-        })?;
-        for job in completed {
-            let Some(id) = jobs::text(&job, "JobId") else {
-                continue;
+            let Some(id) = jobs::text(job, "JobId") else {
+                return Ok(());
             };
-            let Some(row) = self.st.by_job(id)? else {
-                continue;
-            };
-            if row.status != Status::Initiated {
-                continue;
-            }
-            match jobs::text(&job, "StatusCode") {
-                Some("Succeeded") => self.st.mark_ready(&row.archive_id)?,
+            match jobs::text(job, "StatusCode") {
+                Some("Succeeded") => completed.push((id.to_owned(), None)),
                 Some("Failed") => {
-                    let msg = jobs::text(&job, "StatusMessage").unwrap_or("(no StatusMessage)");
-                    self.job_lost(&row, &format!("job {id} failed: {msg}"))?;
+                    let msg = jobs::text(job, "StatusMessage").unwrap_or("(no StatusMessage)");
+                    completed.push((id.to_owned(), Some(msg.to_owned())));
                 }
                 _ => {}
             }
+            Ok(())
+        })?;
+        // The archives whose current job runs, by job id.
+        let waiting = self.st.initiated_jobs()?;
+        let mut ready = Vec::new();
+        for (id, failed) in &completed {
+            let Some(archive_id) = waiting.get(id) else {
+                continue;
+            };
+            match failed {
+                None => ready.push(archive_id.as_str()),
+                Some(msg) => {
+                    if let Some(row) = self.st.by_job(id)? {
+                        self.job_lost(&row, &format!("job {id} failed: {msg}"))?;
+                    }
+                }
+            }
         }
-        Ok(())
+        self.st
+            .batch(|| ready.iter().try_for_each(|id| self.st.mark_ready(id)))
     }
 
     /// A job failed or its output expired: a new job, a bounded number of times.
@@ -401,10 +521,36 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// Records the results of downloads that finished together: the
+    /// verified ones in one batch, then each failure. Every result is
+    /// recorded; the first error (one that stops the run) is returned.
+    fn finish_all(&self, results: Vec<(Row, Result<Done, HostError>)>) -> Result<(), HostError> {
+        let mut verified = Vec::new();
+        let mut others = Vec::new();
+        for (row, r) in results {
+            match r {
+                Ok(done) => verified.push((row, done)),
+                Err(e) => others.push((row, e)),
+            }
+        }
+        let mut first = None;
+        if !verified.is_empty()
+            && let Err(e) = self.verified(verified)
+        {
+            first = Some(e);
+        }
+        for (row, e) in others {
+            if let Err(e) = self.finish(row, Err(e)) {
+                first.get_or_insert(e);
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+
     /// Records a download's result.
     fn finish(&self, row: Row, r: Result<Done, HostError>) -> Result<(), HostError> {
         match r {
-            Ok(done) => self.verified(&row, done),
+            Ok(done) => self.verified(vec![(row, done)]),
             Err(HostError::Interrupted { .. }) => self.st.mark_back(&row.archive_id, Status::Ready),
             Err(HostError::Service(s)) if s.code == "ResourceNotFoundException" => {
                 let why = format!(
@@ -437,21 +583,41 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// A verified archive: under its name, recorded, its receipt written.
+    /// Verified archives: recorded, under their names, their receipts
+    /// written — each step for all of them at once (one transaction, the
+    /// renames and one sync per directory, one receipt append, one
+    /// transaction).
     ///
-    /// The state says verified before the file moves: a crash between the
+    /// The state says verified before a file moves: a crash between the
     /// two leaves a verified staging file that the next run renames
     /// ([`Self::write_missing_receipts`]) instead of downloading it again.
-    fn verified(&self, row: &Row, done: Done) -> Result<(), HostError> {
-        let tree = done.tree_hash.to_string();
-        self.st
-            .mark_verified(&row.archive_id, &tree, &done.sha256)?;
-        if let Err(e) = self.dest.commit(&done.staged, &row.path) {
-            return self.st.mark_failed(&row.archive_id, &e.to_string());
+    /// The receipt mark comes after the receipt lines, as for one archive.
+    fn verified(&self, items: Vec<(Row, Done)>) -> Result<(), HostError> {
+        let trees: Vec<String> = items.iter().map(|(_, d)| d.tree_hash.to_string()).collect();
+        self.st.durable(|| {
+            items.iter().zip(&trees).try_for_each(|((row, d), tree)| {
+                self.st.mark_verified(&row.archive_id, tree, &d.sha256)
+            })
+        })?;
+        let files: Vec<(&std::path::Path, &str)> = items
+            .iter()
+            .map(|(row, d)| (d.staged.as_path(), row.path.as_str()))
+            .collect();
+        let committed = self.dest.commit_many(&files);
+        let mut receipts = Vec::new();
+        let mut ids = Vec::new();
+        for (((row, done), tree), c) in items.into_iter().zip(&trees).zip(committed) {
+            match c {
+                Ok(_) => {
+                    receipts.push(self.receipt(&row, tree, &done.sha256, &done.level, done.checks));
+                    ids.push(row.archive_id);
+                }
+                Err(e) => self.st.mark_failed(&row.archive_id, &e.to_string())?,
+            }
         }
-        let receipt = self.receipt(row, &tree, &done.sha256, &done.level, done.checks);
-        self.dest.record(&receipt, false)?;
-        self.st.mark_receipt(&row.archive_id)
+        self.dest.record_many(&receipts)?;
+        self.st
+            .batch(|| ids.iter().try_for_each(|id| self.st.mark_receipt(id)))
     }
 
     fn receipt(
@@ -523,18 +689,18 @@ impl<'a> Engine<'a> {
     /// The progress line, once a second, on a terminal.
     fn show(
         &self,
-        c: &super::state::Counts,
         counters: &Counters,
         started: Instant,
         shown: &mut Instant,
-    ) {
+    ) -> Result<(), HostError> {
         if self.quiet
             || !std::io::stderr().is_terminal()
             || shown.elapsed() < Duration::from_secs(1)
         {
-            return;
+            return Ok(());
         }
         *shown = Instant::now();
+        let c = &self.st.counts()?;
         let bytes = counters.bytes.load(std::sync::atomic::Ordering::Relaxed);
         let secs = started.elapsed().as_secs_f64().max(0.001);
         let rate = bytes as f64 / secs;
@@ -556,5 +722,6 @@ impl<'a> Engine<'a> {
             rate / 1048576.0,
         );
         let _ = write!(std::io::stderr().lock(), "\r\x1b[2K{line}");
+        Ok(())
     }
 }

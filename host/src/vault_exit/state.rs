@@ -1,6 +1,6 @@
 //! The plan of one shard: `DIR/.glacier-verify/state-I-of-N.sqlite`, one
-//! row per archive, every state change one transaction (WAL journal,
-//! `synchronous=FULL`), so that a kill at any instant loses nothing. The
+//! row per archive, every state change in a transaction (WAL journal), so
+//! that a kill at any instant loses nothing. The
 //! schema is documented in docs/vault-exit.md; the file is read as
 //! untrusted input: anything that is not this schema is a precise error.
 
@@ -266,8 +266,34 @@ impl State {
                 self.path.display()
             )));
         }
+        // Durability. A committed transaction is in the WAL file, so a
+        // kill -9 of this process never loses it, whatever `synchronous`
+        // says: `synchronous` is only about the machine losing power (or
+        // the kernel crashing) before the page cache reaches the disk.
+        // With NORMAL, a commit does not wait for an fsync of the WAL; a
+        // power loss can then roll back a *suffix* of the transactions
+        // (the WAL is appended in order, and an fsync makes every frame
+        // before it durable), never leave a torn one, and never touch what
+        // a FULL commit after them made durable.
+        //
+        // Two changes must survive a power loss, because what follows
+        // them cannot be undone: `initiating` (InitiateJob is called next;
+        // forgotten, the archive would be initiated twice) and `verified`
+        // (the staged file is renamed next and its receipt lines written;
+        // forgotten, it would be downloaded and its lines appended again).
+        // Those are committed with synchronous=FULL ([`State::durable`]).
+        // Every other change, rolled back by a power loss, is redone from
+        // what the durable ones and Glacier say, at the cost of some
+        // requests and nothing else:
+        // - initiated (a job id): the row is `initiating` again and its job
+        //   is found again in ListJobs and adopted;
+        // - ready, downloading: found again by the next poll / taken as
+        //   ready again at start;
+        // - the receipt mark: the row is verified without it, and the lines
+        //   already in the receipt files are searched, not written twice;
+        // - failed, a lost job, planned again: retried, or counted again.
         self.conn
-            .execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+            .execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
             .map_err(|e| self.err(e))
     }
 
@@ -423,6 +449,27 @@ impl State {
         Ok(counts)
     }
 
+    /// Archives per status, without their bytes (which are 0 here): from
+    /// the status index alone, so the loop can ask every turn.
+    pub fn status_counts(&self) -> Result<Counts, HostError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT status, COUNT(*) FROM archives GROUP BY status")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .map_err(|e| self.err(e))?;
+        let mut counts = Counts::default();
+        for row in rows {
+            let (s, n) = row.map_err(|e| self.err(e))?;
+            let status = Status::parse(&s).ok_or_else(|| self.bad(&format!("status {s:?}")))?;
+            counts
+                .by_status
+                .push((status, u64::try_from(n).unwrap_or(0), 0));
+        }
+        Ok(counts)
+    }
+
     fn bad(&self, what: &str) -> HostError {
         HostError::Usage(format!(
             "{}: the state database holds an invalid {what}",
@@ -458,13 +505,27 @@ impl State {
             .pop())
     }
 
+    /// Job id → archive id of the rows whose job runs (`initiated`).
+    pub fn initiated_jobs(&self) -> Result<std::collections::HashMap<String, String>, HostError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT job_id, archive_id FROM archives WHERE status = 'initiated' AND job_id IS NOT NULL",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
     /// Every failed row (for the summary).
     pub fn failed(&self) -> Result<Vec<Row>, HostError> {
         self.rows(Status::Failed, u64::MAX >> 1)
     }
 
     fn query(&self, sql: &str, p: impl rusqlite::Params) -> Result<Vec<Row>, HostError> {
-        let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
         let rows = stmt.query_map(p, raw_row).map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for r in rows {
@@ -502,14 +563,52 @@ impl State {
     }
 
     fn update(&self, sql: &str, p: impl rusqlite::Params) -> Result<(), HostError> {
+        // Cached: the same few statements run for every archive.
         self.conn
-            .execute(sql, p)
+            .prepare_cached(sql)
+            .and_then(|mut stmt| stmt.execute(p))
             .map(|_| ())
             .map_err(|e| self.err(e))
     }
 
+    /// Runs `f`'s changes as one transaction: all of them or none. The
+    /// `mark_*` calls inside `f` join it, so a batch of state changes costs
+    /// one commit (one WAL fsync) instead of one each. Every rule that
+    /// holds for one change holds for the batch: it is committed before
+    /// the actions it allows and after the facts it records.
+    pub fn batch<T>(&self, f: impl FnOnce() -> Result<T, HostError>) -> Result<T, HostError> {
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        let out = f()?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(out)
+    }
+
+    /// [`batch`](Self::batch), committed with `synchronous=FULL`: on the
+    /// disk when this returns, so that a power loss cannot forget it (see
+    /// [`State::open`]'s configuration). For `initiating` and `verified`.
+    pub fn durable<T>(&self, f: impl FnOnce() -> Result<T, HostError>) -> Result<T, HostError> {
+        self.conn
+            .execute_batch("PRAGMA synchronous=FULL")
+            .map_err(|e| self.err(e))?;
+        let out = self.batch(f);
+        let back = self
+            .conn
+            .execute_batch("PRAGMA synchronous=NORMAL")
+            .map_err(|e| self.err(e));
+        let out = out?;
+        back?;
+        Ok(out)
+    }
+
+    /// The connection's `PRAGMA synchronous` (1 NORMAL, 2 FULL).
+    pub fn synchronous(&self) -> Result<i64, HostError> {
+        self.conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
     /// Recorded before InitiateJob is called: a crash after the call is
-    /// then found again through ListJobs.
+    /// then found again through ListJobs. Only inside [`State::durable`].
     pub fn mark_initiating(&self, id: &str) -> Result<(), HostError> {
         self.update(
             "UPDATE archives SET status = 'initiating' WHERE archive_id = ?1",
@@ -568,7 +667,8 @@ impl State {
         )
     }
 
-    /// In DIR, verified; the receipt is still to be written.
+    /// In DIR, verified; the receipt is still to be written. Only inside
+    /// [`State::durable`].
     pub fn mark_verified(&self, id: &str, tree_hash: &str, sha256: &str) -> Result<(), HostError> {
         self.update(
             "UPDATE archives SET status = 'verified', verified_at = ?2, tree_hash = ?3,
@@ -635,10 +735,8 @@ impl PlanWriter<'_> {
     /// earlier archive has it.
     pub fn claim_name(&mut self, path: &str) -> Result<bool, HostError> {
         self.tx
-            .execute(
-                "INSERT OR IGNORE INTO names_seen (path) VALUES (?1)",
-                [path],
-            )
+            .prepare_cached("INSERT OR IGNORE INTO names_seen (path) VALUES (?1)")
+            .and_then(|mut stmt| stmt.execute([path]))
             .map(|n| n == 1)
             .map_err(|e| db_error(self.path, e))
     }
@@ -646,10 +744,12 @@ impl PlanWriter<'_> {
     /// Adds an archive of this shard, planned.
     pub fn add(&mut self, row: &Row) -> Result<(), HostError> {
         self.tx
-            .execute(
+            .prepare_cached(
                 "INSERT INTO archives (archive_id, description, creation_date, size, inventory_hash,
                  path, name_format, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'planned')",
-                params![
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
                     row.archive_id,
                     row.description,
                     row.creation_date,
@@ -657,8 +757,8 @@ impl PlanWriter<'_> {
                     row.inventory_hash,
                     row.path,
                     row.name_format
-                ],
-            )
+                ])
+            })
             .map(|_| ())
             .map_err(|e| match e {
                 rusqlite::Error::SqliteFailure(f, _)

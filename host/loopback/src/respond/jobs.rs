@@ -33,22 +33,38 @@ pub(super) fn list_jobs(shared: &Shared, vault: &str, query: &Query) -> Reply {
     {
         return invalid("statuscode", s);
     }
-    let jobs: Vec<(Arc<Job>, Value)> = shared
+    // Filtered on the job's state and only the page rendered: a listing
+    // of a vault with many jobs costs one pass per page, not a rendering
+    // of every job.
+    let jobs: Vec<Arc<Job>> = shared
         .jobs_in(vault)
         .into_iter()
-        .map(|j| {
-            let v = job_fields(shared, &j);
-            (j, v)
+        .filter(|j| {
+            let (c, s) = listed_status(j);
+            completed.is_none_or(|want| c == want) && status.is_none_or(|want| s == want)
         })
-        .filter(|(_, v)| completed.is_none_or(|c| v["Completed"] == c))
-        .filter(|(_, v)| status.is_none_or(|s| v["StatusCode"] == s))
         .collect();
-    let page = match Page::of(&jobs, |(j, _)| j.id.as_str(), query, MAX_JOBS_PER_PAGE) {
+    let page = match Page::of(&jobs, |j| j.id.as_str(), query, MAX_JOBS_PER_PAGE) {
         Ok(p) => p,
         Err(reply) => return reply,
     };
-    let list: Vec<&Value> = page.items.iter().map(|(_, v)| v).collect();
+    let list: Vec<Value> = page.items.iter().map(|j| job_fields(shared, j)).collect();
     Reply::json(200, &json!({ "JobList": list, "Marker": page.marker }))
+}
+
+/// `Completed` and `StatusCode` as [`job_fields`] gives them.
+fn listed_status(job: &Job) -> (bool, &'static str) {
+    let state = job.lock();
+    let failed = state.failed.is_some();
+    let completed = state.completed || failed;
+    let status = if failed {
+        "Failed"
+    } else if completed {
+        "Succeeded"
+    } else {
+        "InProgress"
+    };
+    (completed, status)
 }
 
 fn invalid(name: &str, value: &str) -> Reply {

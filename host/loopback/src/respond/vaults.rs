@@ -254,9 +254,8 @@ impl<'a, T> Page<'a, T> {
         };
         let start = match query.marker.as_deref() {
             None => 0,
-            Some(m) => all
-                .iter()
-                .position(|item| marker_of(key(item)) == m)
+            Some(m) => unhex(m)
+                .and_then(|want| all.iter().position(|item| key(item).as_bytes() == want))
                 .ok_or_else(|| {
                     Reply::json_error(
                         400,
@@ -271,6 +270,21 @@ impl<'a, T> Page<'a, T> {
             marker: all.get(end).map(|item| marker_of(key(item))),
         })
     }
+}
+
+/// The key a marker names (the inverse of [`marker_of`]).
+fn unhex(m: &str) -> Option<Vec<u8>> {
+    let b = m.as_bytes();
+    // Exactly what marker_of writes: lowercase hex, two digits a byte.
+    if !b.len().is_multiple_of(2) || !b.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    b.chunks(2)
+        .map(|p| {
+            let s = std::str::from_utf8(p).ok()?;
+            u8::from_str_radix(s, 16).ok()
+        })
+        .collect()
 }
 
 /// The opaque marker naming an item.

@@ -77,3 +77,28 @@ fn backslashes_are_escaped_for_sha256sum() {
     assert_eq!(sha256sum_line("00", "a\\b"), "\\00  a\\\\b\n");
     assert_eq!(sha256sum_line("00", "a b"), "00  a b\n");
 }
+
+#[test]
+fn archives_verified_together_get_every_line_once_after_a_torn_tail() {
+    let d = dir("many");
+    append(&d, &d, &receipt("a", "x"), false).unwrap();
+    // A writer killed mid-line left a torn RECEIPTS.jsonl tail.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(d.join("RECEIPTS.jsonl"))
+        .unwrap()
+        .write_all(b"{\"archiveId\":\"torn")
+        .unwrap();
+    let group = [receipt("b", "y"), receipt("c", "z")];
+    append_many(&d, &d, &group).unwrap();
+    append_many(&d, &d, &[]).unwrap();
+    for (i, f) in FILES.iter().enumerate() {
+        let text = read(&d, f);
+        let want: String = [receipt("a", "x"), group[0].clone(), group[1].clone()]
+            .iter()
+            .map(|r| lines(r)[i].clone())
+            .collect();
+        assert_eq!(text, want, "{f}");
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}

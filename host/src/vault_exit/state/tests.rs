@@ -103,3 +103,22 @@ fn hostile_files_are_precise_errors() {
     assert!(e.contains("not a regular file"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn only_the_changes_that_cannot_be_redone_wait_for_the_disk() {
+    let dir = std::env::temp_dir().join(format!("gv-state-sync-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let s = State::open(&key().state_path(&dir), &key()).unwrap();
+    // NORMAL (1) for the changes a power loss may roll back, FULL (2)
+    // inside `durable`, and NORMAL again after it, even when it failed.
+    assert_eq!(s.synchronous().unwrap(), 1);
+    let inside = s.durable(|| s.synchronous()).unwrap();
+    assert_eq!(inside, 2);
+    assert_eq!(s.synchronous().unwrap(), 1);
+    let failed: Result<(), HostError> = s.durable(|| Err(HostError::Internal("no".into())));
+    assert!(failed.is_err());
+    assert_eq!(s.synchronous().unwrap(), 1);
+    assert_eq!(s.batch(|| s.synchronous()).unwrap(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
