@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::error::{HostError, exit};
 
 // The file is read through the one buffer size of the crate.
-use crate::disk::BUF_LEN as READ_BUF_LEN;
+use crate::disk::Buffer;
 
 /// Where the head came from.
 #[derive(Serialize, Clone, Copy, PartialEq, Eq, Debug)]
@@ -229,7 +229,7 @@ fn verify_file(
 ) -> Result<Checked, HostError> {
     let mut verifier = Verifier::new(Expectation::unknown(range))?;
     verifier.on_head(head)?;
-    let mut buf = vec![0u8; READ_BUF_LEN];
+    let mut buf = Buffer::new();
     loop {
         let n = f.read(&mut buf).map_err(|e| HostError::io(path, e))?;
         if n == 0 {

@@ -14,6 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use glacier_verify_core::{Digest, LEAF_SIZE, TreeHasher};
 
+use crate::disk::Buffer;
+
 use crate::error::{HostError, exit};
 
 /// Leaves hashed per round across the threads (64 MiB): bounds memory to a
@@ -76,7 +78,7 @@ pub fn hash_path(path: &Path, threads: usize) -> Result<Digest, HostError> {
 /// Streams a reader through one hasher.
 pub fn hash_reader(mut r: impl Read) -> std::io::Result<Digest> {
     let mut h = TreeHasher::new();
-    let mut buf = vec![0u8; READ_LEN];
+    let mut buf = Buffer::new();
     loop {
         match r.read(&mut buf) {
             Ok(0) => return Ok(h.finalize()),
@@ -87,21 +89,18 @@ pub fn hash_reader(mut r: impl Read) -> std::io::Result<Digest> {
     }
 }
 
-/// Read size: small enough to stay in cache while SHA-256 runs over it.
-const READ_LEN: usize = crate::disk::BUF_LEN;
-
 /// Hashes a regular file of `len` bytes. Each round, `threads` workers take
 /// the leaves of a window one at a time (a busy core slows only the leaves
 /// it holds, not a fixed share of them), and the digests are pushed in order.
 pub fn hash_file(file: &File, len: u64, threads: usize) -> std::io::Result<Digest> {
     if threads <= 1 || len <= LEAF_SIZE {
-        let mut buf = vec![0u8; READ_LEN];
+        let mut buf = Buffer::new();
         return hash_span(file, 0, len, &mut buf);
     }
     let leaves = len.div_ceil(LEAF_SIZE);
     let mut composer = TreeHasher::new();
     let mut digests = vec![Digest([0; 32]); WINDOW_LEAVES as usize];
-    let mut buffers: Vec<Vec<u8>> = (0..threads).map(|_| vec![0u8; READ_LEN]).collect();
+    let mut buffers: Vec<Buffer> = (0..threads).map(|_| Buffer::new()).collect();
     let mut start = 0u64;
     while start < leaves {
         let count = (leaves - start).min(WINDOW_LEAVES);

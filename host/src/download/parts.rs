@@ -20,7 +20,7 @@ use super::{
     Download, HeaderCheck, Mode, Outcome, OutputFields, PartDetail, PartOrigin, PartsInfo,
     verdict_warnings,
 };
-use crate::disk::{BUF_LEN, hash_span, open_rw};
+use crate::disk::{Buffer, hash_span, open_rw};
 use crate::error::HostError;
 use crate::journal::{Journal, JournalHeader};
 use fetch::{Fetched, PartError};
@@ -314,7 +314,7 @@ fn reuse(
     recorded: &[crate::journal::Recorded],
 ) -> Result<Vec<Option<Piece>>, HostError> {
     let mut pieces: Vec<Option<Piece>> = vec![None; layout.count as usize];
-    let mut buf = vec![0u8; BUF_LEN];
+    let mut buf = Buffer::new();
     let mut reused = 0;
     for &(index, hash, header) in recorded {
         let Some(slot) = pieces.get_mut(index as usize) else {

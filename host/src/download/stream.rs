@@ -15,7 +15,7 @@ use glacier_verify_core::{
 };
 
 use super::{Download, Mode, Outcome, OutputFields, verdict_warnings};
-use crate::disk::{BUF_LEN, hash_span, open_rw};
+use crate::disk::{Buffer, hash_span, open_rw};
 use crate::error::HostError;
 use crate::journal::{Journal, stream_head};
 
@@ -120,7 +120,7 @@ impl<'d, 'a> Stream<'d, 'a> {
             .map_err(|e| HostError::io(&d.paths.part, e))?
             .len();
         if earlier.upto > 0 && on_disk >= earlier.upto {
-            let mut buf = vec![0u8; BUF_LEN];
+            let mut buf = Buffer::new();
             let prefix = hash_span(&s.file, 0, earlier.upto, &mut buf)
                 .map_err(|e| HostError::io(&d.paths.part, e))?;
             s.checkpoint = Some((earlier.upto, prefix));

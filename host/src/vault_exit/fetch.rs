@@ -172,7 +172,7 @@ pub fn sha256_of(path: &Path) -> Result<String, HostError> {
         return Err(HostError::io(path, std::io::ErrorKind::NotFound.into()));
     };
     let mut h = sha2::Sha256::new();
-    let mut buf = vec![0u8; crate::disk::BUF_LEN];
+    let mut buf = crate::disk::Buffer::new();
     loop {
         let n = f.read(&mut buf).map_err(|e| HostError::io(path, e))?;
         if n == 0 {

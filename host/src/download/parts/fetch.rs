@@ -11,7 +11,7 @@ use glacier_verify_core::{
     Verifier,
 };
 
-use crate::disk::BUF_LEN;
+use crate::disk::Buffer;
 use crate::download::{Download, OutputFields, read_some};
 use crate::error::HostError;
 
@@ -57,7 +57,7 @@ pub(super) fn fetch(
     t: &Target<'_>,
     abort: &AtomicBool,
 ) -> Result<Fetched, PartError> {
-    let mut buf = vec![0u8; BUF_LEN];
+    let mut buf = Buffer::new();
     let part = Part {
         d,
         file: t.file,

@@ -17,7 +17,7 @@ use std::sync::mpsc::{Receiver, Sender, SyncSender};
 use glacier_verify_core::{Error as CoreError, LEAF_SIZE, TreeHasher, Verifier};
 
 use super::Kept;
-use crate::disk::BUF_LEN;
+use crate::disk::Buffer;
 use crate::download::read_some;
 use crate::error::HostError;
 use crate::progress::Counters;
@@ -61,10 +61,10 @@ pub(in crate::download) fn stream(
     counters: &Counters,
     kept: &mut Kept,
 ) -> Result<End, HostError> {
-    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<(Vec<u8>, usize)>(STREAM_BUFFERS);
-    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<(Buffer, usize)>(STREAM_BUFFERS);
+    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Buffer>();
     for _ in 0..STREAM_BUFFERS {
-        let _ = empty_tx.send(vec![0u8; BUF_LEN]);
+        let _ = empty_tx.send(Buffer::new());
     }
     let (durable_tx, durable_rx) = std::sync::mpsc::sync_channel::<u64>(UNSYNCED_STEPS);
     let file: &File = file;
@@ -107,8 +107,8 @@ pub(in crate::download) fn stream(
 fn hash_buffers(
     mut verifier: Verifier,
     mut pos: u64,
-    full: &Receiver<(Vec<u8>, usize)>,
-    empty: &Sender<Vec<u8>>,
+    full: &Receiver<(Buffer, usize)>,
+    empty: &Sender<Buffer>,
 ) -> Hashed {
     let mut checkpoint = None;
     for (buf, n) in full {
@@ -173,8 +173,8 @@ impl Writer<'_> {
     fn pump(
         &mut self,
         body: &mut impl Read,
-        empty: &Receiver<Vec<u8>>,
-        full: SyncSender<(Vec<u8>, usize)>,
+        empty: &Receiver<Buffer>,
+        full: SyncSender<(Buffer, usize)>,
     ) -> Result<Option<std::io::Error>, HostError> {
         while let Ok(mut buf) = empty.recv() {
             if crate::interrupt::requested() {
