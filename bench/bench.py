@@ -781,6 +781,13 @@ def main():
                     "≤ 1.10× curl; ≤ 0.80× curl && sync", f"{yes(ok_d)}; {yes(ok_ds)}"))
     goals += [("disk, durable parts ≤ 1.10× curl -o (not durable)", ok_d),
               ("disk, durable parts ≤ 0.80× curl -o && sync", ok_ds)]
+    # The disk's own time to make the output durable, in the same rounds:
+    # what `sync` added to curl. No durable download can take less than it.
+    floor = [ds - d for ds, d in zip(walls["curlDS"], walls["curlD"])]
+    r_floor = statistics.median(g / f for g, f in zip(walls["gvPD"], floor) if f > 0)
+    rows.append(["disk: the disk's time to make the output durable (curl -o && sync minus curl -o)",
+                 f"{statistics.median(floor):.3f}", f"{gib / statistics.median(floor):.2f}",
+                 f"durable parts take {fmt_ratio(r_floor)} of it", "—", "—", "—", "—"])
     r_sd = median_ratio(walls["gvSD"], walls["curlD"])
     rows.append(row("gvSD", f"{fmt_ratio(r_sd)} curl; "
                     f"{fmt_ratio(median_ratio(walls['gvSD'], walls['curlDS']))} curl && sync", "—", "—"))
@@ -801,12 +808,12 @@ def main():
                 ratio, goal, met = "baseline (wall time)", "—", "—"
             else:
                 rt = median_ratio(bw["gv"], bw["curl"])
-                # Flat: no more than the 1 GiB parts download's peak plus 2 MiB.
-                ok_t, ok_m = rt <= 1.10, brss["gv"] <= min(RSS_GOAL_MIB, rss["gvP"] + 2)
+                # Flat: no more than the 1 GiB durable parts download's peak plus 2 MiB.
+                ok_t, ok_m = rt <= 1.10, brss["gv"] <= min(RSS_GOAL_MIB, rss["gvPD"] + 2)
                 ratio, goal = f"{fmt_ratio(rt)} curl's time", f"≤ 1.10× curl; ≤ {RSS_GOAL_MIB} MiB, flat"
                 met = f"{yes(ok_t)}; {yes(ok_m)}"
                 goals += [(f"{gib_n} GiB to disk ≤ 1.10× curl", ok_t),
-                          (f"{gib_n} GiB to disk: peak RSS ≤ {RSS_GOAL_MIB} MiB and within 2 MiB of 1 GiB's", ok_m)]
+                          (f"{gib_n} GiB to disk: peak RSS ≤ {RSS_GOAL_MIB} MiB and within 2 MiB of 1 GiB's on disk", ok_m)]
             rows.append([tool.label, f"{bmed[k]:.2f}", f"{gib_n / bmed[k]:.2f}", ratio,
                          f"{bcpu[k] / gib_n:.2f}", f"{brss[k]:.1f}", goal, met])
     # The core, from cargo bench --bench interleaved.
