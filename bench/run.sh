@@ -23,7 +23,8 @@
 # Installs what it needs: nginx (Debian nginx-light), curl, openssl, GNU time, python3
 # with venv; botocore from PyPI into target/bench-venv. Needs ~2.5 GiB of
 # memory, free disk space for the large sizes, and about 1.5 minutes once built
-# plus about a minute per 8 GiB of large output (the first run also builds and installs).
+# plus about three minutes per 8 GiB of large output on a disk writing 0.4 GiB/s (the first
+# run also builds and installs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
