@@ -851,6 +851,9 @@ def main():
                          if k.startswith("GV_BENCH_") and k != "GV_BENCH_COMMAND")
     out_fs = first_line(["findmnt", "-n", "-o", "FSTYPE", "-T", out_root])
     disk_fs = first_line(["findmnt", "-n", "-o", "FSTYPE", "-T", disk_root])
+    # Named relative to the checkout when inside it: the README names no
+    # machine's paths.
+    disk_shown = os.path.relpath(disk_root, root) if disk_root.startswith(root + os.sep) else disk_root
     idle = (statistics.median(foreign_cores) <= IDLE_MEDIAN_CORES
             and max(foreign_cores) <= IDLE_MAX_CORES)
     src_fs = first_line(["findmnt", "-n", "-o", "FSTYPE", "-T", data_dir])
@@ -886,7 +889,7 @@ Goals met: {met} of {len(goals)}{'; missed: ' + '; '.join(missed) if missed else
   involved. `curl -s -o OUT URL` checks nothing. `glacier-verify get-job-output` runs DescribeJob first,
   then checks sizes, every header hash and DescribeJob's `SHA256TreeHash` (stream: {t['gvS'].note};
   parts: {t['gvP'].note}).
-- Disk rows: the same downloads written to {disk_root} ({disk_fs}, the machine's disk), `sync` run
+- Disk rows: the same downloads written to {disk_shown} ({disk_fs}, the machine's disk), `sync` run
   untimed before each; glacier-verify's output is durable before it is renamed into place
   (`fsync`), `curl -o` leaves it in the page cache, `curl -o && sync OUT` makes it durable too.
 - Large rows: `glacier-verify selftest --serve --size-mib N` (a generated payload behind a loopback
