@@ -15,7 +15,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use glacier_verify_core::{Digest, LEAF_SIZE, TreeHasher};
 
 use crate::disk::Buffer;
-
 use crate::error::{HostError, exit};
 
 /// Leaves hashed per round across the threads (64 MiB): bounds memory to a

@@ -201,7 +201,7 @@ impl<'d, 'a> Stream<'d, 'a> {
         }
         let end = body::stream(
             &mut resp.body(),
-            &mut self.file,
+            &self.file,
             &self.d.paths.part,
             verifier,
             written,

@@ -195,7 +195,14 @@ impl Journal {
 
     /// Appends a record line durably.
     pub fn record_line(&mut self, line: &str) -> Result<(), HostError> {
-        writeln!(self.file, "{line}").map_err(|e| HostError::io(&self.path, e))?;
+        self.append(&format!("{line}\n"))
+    }
+
+    /// Writes whole lines and makes them durable.
+    fn append(&mut self, lines: &str) -> Result<(), HostError> {
+        self.file
+            .write_all(lines.as_bytes())
+            .map_err(|e| HostError::io(&self.path, e))?;
         self.file
             .sync_data()
             .map_err(|e| HostError::io(&self.path, e))
@@ -225,12 +232,7 @@ impl Journal {
             };
             lines.push_str(&format!("part {index} {hash} {tag}\n"));
         }
-        self.file
-            .write_all(lines.as_bytes())
-            .map_err(|e| HostError::io(&self.path, e))?;
-        self.file
-            .sync_data()
-            .map_err(|e| HostError::io(&self.path, e))
+        self.append(&lines)
     }
 
     /// Flushes to disk.

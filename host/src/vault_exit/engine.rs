@@ -540,46 +540,44 @@ impl<'a> Engine<'a> {
             first = Some(e);
         }
         for (row, e) in others {
-            if let Err(e) = self.finish(row, Err(e)) {
+            if let Err(e) = self.unverified(row, e) {
                 first.get_or_insert(e);
             }
         }
         first.map_or(Ok(()), Err)
     }
 
-    /// Records a download's result.
-    fn finish(&self, row: Row, r: Result<Done, HostError>) -> Result<(), HostError> {
-        match r {
-            Ok(done) => self.verified(vec![(row, done)]),
-            Err(HostError::Interrupted { .. }) => self.st.mark_back(&row.archive_id, Status::Ready),
-            Err(HostError::Service(s)) if s.code == "ResourceNotFoundException" => {
+    /// Records a download that did not verify (verified ones go through
+    /// [`Self::verified`]).
+    fn unverified(&self, row: Row, e: HostError) -> Result<(), HostError> {
+        match e {
+            HostError::Interrupted { .. } => self.st.mark_back(&row.archive_id, Status::Ready),
+            HostError::Service(s) if s.code == "ResourceNotFoundException" => {
                 let why = format!(
                     "the output of job {} has expired (404 ResourceNotFoundException)",
                     row.job_id.as_deref().unwrap_or("?")
                 );
                 self.job_lost(&row, &why)
             }
-            Err(HostError::Job(crate::job::JobError::Failed { message })) => {
+            HostError::Job(crate::job::JobError::Failed { message }) => {
                 self.job_lost(&row, &format!("job failed: {message}"))
             }
-            Err(
-                e @ (HostError::Http { .. }
-                | HostError::BodyCut { .. }
-                | HostError::Config(_)
-                | HostError::Tls { .. }
-                | HostError::Transport(_)
-                | HostError::ProxyRefused { .. }
-                | HostError::Busy { .. }),
-            ) => {
+            e @ (HostError::Http { .. }
+            | HostError::BodyCut { .. }
+            | HostError::Config(_)
+            | HostError::Tls { .. }
+            | HostError::Transport(_)
+            | HostError::ProxyRefused { .. }
+            | HostError::Busy { .. }) => {
                 // The network or the set-up, not this archive: stop; a rerun resumes.
                 self.st.mark_back(&row.archive_id, Status::Ready)?;
                 Err(e)
             }
-            Err(HostError::Service(s)) if s.status == 403 => {
+            HostError::Service(s) if s.status == 403 => {
                 self.st.mark_back(&row.archive_id, Status::Ready)?;
                 Err(HostError::Service(s))
             }
-            Err(e) => self.st.mark_failed(&row.archive_id, &e.to_string()),
+            e => self.st.mark_failed(&row.archive_id, &e.to_string()),
         }
     }
 

@@ -54,7 +54,7 @@ type Hashed = Result<(Verifier, Option<(u64, TreeHasher)>), CoreError>;
 /// Streams `body` into `file` from offset `written` and through `verifier`.
 pub(in crate::download) fn stream(
     body: &mut impl Read,
-    file: &mut File,
+    file: &File,
     part_path: &Path,
     verifier: Verifier,
     written: u64,
@@ -67,7 +67,6 @@ pub(in crate::download) fn stream(
         let _ = empty_tx.send(Buffer::new());
     }
     let (durable_tx, durable_rx) = std::sync::mpsc::sync_channel::<u64>(UNSYNCED_STEPS);
-    let file: &File = file;
     std::thread::scope(|s| {
         let hashing = s.spawn(move || hash_buffers(verifier, written, &full_rx, &empty_tx));
         let syncing = s.spawn(move || make_durable(file, part_path, kept, &durable_rx));
