@@ -696,7 +696,7 @@ fn emit_report(report: &Report, to_stdout: bool) -> Result<(), HostError> {
     } else {
         Stream::Stdout
     };
-    crate::render::print_to(stream, "GetJobOutput", report)
+    crate::render::print_streamed(stream, "GetJobOutput", report)
 }
 
 /// Prints the report of a failure; a failure to print it is said on

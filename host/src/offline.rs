@@ -14,6 +14,7 @@ use glacier_verify_core::{
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::error::{HostError, exit};
+use crate::report::display;
 
 // The file is read through the one buffer size of the crate.
 use crate::disk::Buffer;
@@ -374,11 +375,6 @@ fn comparisons(v: &OutputVerdict) -> Vec<Comparison> {
         result: ComparisonResult::Match,
     });
     header.into_iter().chain(expected).collect()
-}
-
-/// Serializes a value as its `Display` text.
-fn display<T: std::fmt::Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(value)
 }
 
 /// Serializes a value as its `Display` text, or `null`.

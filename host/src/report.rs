@@ -128,6 +128,15 @@ pub struct Verification {
     pub error: Option<ErrorInfo>,
 }
 
+/// Serializes a value as its `Display` text (a hash in hex, a range
+/// `FIRST-LAST`), made as it is written.
+pub(crate) fn display<T: std::fmt::Display, S: Serializer>(
+    value: &T,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_str(value)
+}
+
 #[allow(clippy::ref_option)] // serde's serialize_with passes `&Option<_>`
 fn level_name<S: Serializer>(level: &Option<Level>, s: S) -> Result<S::Ok, S::Error> {
     match level {

@@ -12,7 +12,7 @@ mod plan;
 mod retry;
 mod stream;
 
-use glacier_verify_core::{HeaderHash, Level, OutputVerdict, ResponseHead};
+use glacier_verify_core::{ByteRange, Digest, HeaderHash, Level, OutputVerdict, ResponseHead};
 use serde::Serialize;
 
 use crate::client::{Client, RequestFailure};
@@ -73,16 +73,19 @@ impl OutputFields {
     }
 }
 
-/// One part, as the report lists it.
-#[derive(Clone, Debug, Serialize)]
+/// One part, as the report lists it: about 64 bytes, so that a list of
+/// tens of thousands stays small (its text is made only as it is printed).
+#[derive(Clone, Copy, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PartDetail {
     /// Part number, from 0.
     pub index: u64,
-    /// Its bytes of the output, `FIRST-LAST`.
-    pub range: String,
+    /// Its bytes of the output, printed `FIRST-LAST`.
+    #[serde(serialize_with = "crate::report::display")]
+    pub range: ByteRange,
     /// Its tree hash.
-    pub tree_hash: String,
+    #[serde(serialize_with = "crate::report::display")]
+    pub tree_hash: Digest,
     /// What its `x-amz-sha256-tree-hash` said.
     pub header: HeaderCheck,
     /// Downloaded now, or kept from an earlier run (re-hashed from disk).

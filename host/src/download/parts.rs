@@ -59,6 +59,36 @@ impl Layout {
     }
 }
 
+/// What the syncing thread has kept of the parts: one small entry a part
+/// (its hash, header and origin: about 70 bytes), and of the responses only
+/// what the report needs once, so that memory does not grow with the
+/// responses a long download receives.
+struct Kept {
+    pieces: Vec<Option<Piece>>,
+    /// The response fields of part 0, else of the first part downloaded.
+    fields: Option<OutputFields>,
+    /// Parts downloaded by this run, and their body bytes.
+    fetched: u64,
+    bytes_fetched: u64,
+}
+
+impl Kept {
+    fn take(&mut self, f: Fetched) {
+        if let Some(slot) = self.pieces.get_mut(f.index as usize) {
+            *slot = Some(Piece {
+                hash: f.hash,
+                header: f.header,
+                origin: PartOrigin::Download,
+            });
+        }
+        if f.index == 0 || self.fields.is_none() {
+            self.fields = Some(f.fields);
+        }
+        self.fetched += 1;
+        self.bytes_fetched += f.bytes;
+    }
+}
+
 /// A parts download in progress, shared by the workers.
 struct Parts<'d, 'a> {
     d: &'d Download<'a>,
@@ -71,7 +101,7 @@ struct Parts<'d, 'a> {
     /// at the end, in order, but admitted as each one is verified.
     assembly: Assembly,
     queue: Mutex<VecDeque<u64>>,
-    done: Mutex<Vec<Fetched>>,
+    kept: Mutex<Kept>,
     failure: Mutex<Option<PartError>>,
     abort: AtomicBool,
 }
@@ -85,7 +115,7 @@ pub(super) fn download(d: &Download<'_>) -> Result<Finished, HostError> {
         part_size,
         count: len.div_ceil(part_size),
     };
-    let (parts, mut pieces) = Parts::open(d, layout)?;
+    let parts = Parts::open(d, layout)?;
     let workers = d.plan.parallel.max(1);
     // A worker that finishes a part while `workers` verified parts still
     // wait for the flush waits too: written but not yet durable data stays
@@ -120,8 +150,10 @@ pub(super) fn download(d: &Download<'_>) -> Result<Finished, HostError> {
         )),
         Some(PartError::Fatal(e)) => return Err(e),
         Some(PartError::Interrupted) => {
-            let done = parts.done.lock().map_or(0, |d| d.len());
-            let kept = done + pieces.iter().filter(|p| p.is_some()).count();
+            let kept = parts
+                .kept
+                .lock()
+                .map_or(0, |k| k.pieces.iter().filter(|p| p.is_some()).count());
             return Err(super::interrupted(format!(
                 "{kept} of {} parts kept in {}",
                 layout.count,
@@ -129,37 +161,17 @@ pub(super) fn download(d: &Download<'_>) -> Result<Finished, HostError> {
             )));
         }
     }
-    let fetched = parts.done.into_inner().unwrap_or_else(|p| p.into_inner());
-    let mut fields = OutputFields::default();
-    let mut bytes_fetched = 0;
-    for f in &fetched {
-        if f.index == 0 || fields == OutputFields::default() {
-            fields = f.fields.clone();
-        }
-        bytes_fetched += f.bytes;
-        if let Some(slot) = pieces.get_mut(f.index as usize) {
-            *slot = Some(Piece {
-                hash: f.hash,
-                header: f.header,
-                origin: PartOrigin::Download,
-            });
-        }
-    }
+    let kept = parts.kept.into_inner().unwrap_or_else(|p| p.into_inner());
     let journal = parts
         .journal
         .into_inner()
         .unwrap_or_else(|p| p.into_inner());
-    let verdict = assemble(d, layout, &pieces, parts.assembly)?;
+    let verdict = assemble(d, layout, &kept.pieces, parts.assembly)?;
     journal
         .sync()
         .map_err(|e| HostError::io(&d.paths.journal, e))?;
-    let info = parts_info(
-        layout,
-        &pieces,
-        fetched.len() as u64,
-        bytes_fetched,
-        &verdict,
-    )?;
+    let fields = kept.fields.clone().unwrap_or_default();
+    let info = parts_info(layout, &kept, &verdict)?;
     let mut outcome = outcome(d, verdict, fields, info);
     outcome.warnings.splice(0..0, parts.journal_notes);
     Ok(Finished::Done(Box::new(outcome)))
@@ -168,7 +180,7 @@ pub(super) fn download(d: &Download<'_>) -> Result<Finished, HostError> {
 impl<'d, 'a> Parts<'d, 'a> {
     /// Opens file and journal and re-hashes the parts an earlier run
     /// journalled; the rest go in the queue.
-    fn open(d: &'d Download<'a>, layout: Layout) -> Result<(Self, Vec<Option<Piece>>), HostError> {
+    fn open(d: &'d Download<'a>, layout: Layout) -> Result<Self, HostError> {
         let plan = d.plan;
         let header = JournalHeader {
             vault: plan.loc.vault.clone(),
@@ -201,16 +213,23 @@ impl<'d, 'a> Parts<'d, 'a> {
             journal_notes: opened.notes,
             assembly,
             queue: Mutex::new(queue),
-            done: Mutex::new(Vec::new()),
+            kept: Mutex::new(Kept {
+                pieces,
+                fields: None,
+                fetched: 0,
+                bytes_fetched: 0,
+            }),
             failure: Mutex::new(None),
             abort: AtomicBool::new(false),
         };
-        Ok((parts, pieces))
+        Ok(parts)
     }
 
     /// A worker: takes parts from the queue until it is empty or a part
     /// failed; hands each verified part to the syncing thread.
     fn work(&self, verified: &SyncSender<Fetched>) {
+        // One buffer for all of the worker's parts.
+        let mut buf = Buffer::new();
         while !self.abort.load(Ordering::Relaxed) {
             let Some(index) = self
                 .queue
@@ -233,7 +252,7 @@ impl<'d, 'a> Parts<'d, 'a> {
                         index,
                         range,
                     };
-                    fetch::fetch(self.d, &part, &self.abort)
+                    fetch::fetch(self.d, &part, &self.abort, &mut buf)
                 });
             counters.parts_in_flight.fetch_sub(1, Ordering::Relaxed);
             match r {
@@ -279,10 +298,10 @@ impl<'d, 'a> Parts<'d, 'a> {
             .counters
             .parts_done
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        self.done
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend(batch);
+        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        for f in batch {
+            kept.take(f);
+        }
         Ok(())
     }
 
@@ -364,18 +383,16 @@ fn assemble(
 
 fn parts_info(
     layout: Layout,
-    pieces: &[Option<Piece>],
-    fetched: u64,
-    bytes_fetched: u64,
+    kept: &Kept,
     verdict: &OutputVerdict,
 ) -> Result<PartsInfo, HostError> {
-    let mut list = Vec::with_capacity(pieces.len());
-    for (i, p) in pieces.iter().enumerate() {
+    let mut list = Vec::with_capacity(kept.pieces.len());
+    for (i, p) in kept.pieces.iter().enumerate() {
         let Some(p) = p else { continue };
         list.push(PartDetail {
             index: i as u64,
-            range: layout.range(i as u64)?.to_string(),
-            tree_hash: p.hash.to_string(),
+            range: layout.range(i as u64)?,
+            tree_hash: p.hash,
             header: HeaderCheck::from(p.header),
             from: p.origin,
         });
@@ -388,8 +405,8 @@ fn parts_info(
         part_size: layout.part_size,
         parts: layout.count,
         reused,
-        fetched,
-        bytes_fetched,
+        fetched: kept.fetched,
+        bytes_fetched: kept.bytes_fetched,
         header_verified: verdict.header_matched,
         list,
     })

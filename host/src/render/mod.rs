@@ -125,6 +125,39 @@ pub fn print_to(stream: Stream, operation: &str, doc: &impl Serialize) -> Result
     written.map_err(|e| HostError::io("<stdout>", e))
 }
 
+/// [`print_to`] for one of our own documents that can be large (a report
+/// listing tens of thousands of parts): as JSON without `--query`, the
+/// common case, it is written out as it is serialised, never held whole in
+/// memory, so memory does not grow with the output's size. The text is the
+/// one [`print_to`] prints; `doc` must not serialise to `{}` (printed here,
+/// where the AWS CLI prints nothing).
+pub fn print_streamed(
+    stream: Stream,
+    operation: &str,
+    doc: &impl Serialize,
+) -> Result<(), HostError> {
+    let output = installed();
+    if output.format != Format::Json || output.query.is_some() || shapes::reshapes(operation) {
+        return print_to(stream, operation, doc);
+    }
+    let written = match stream {
+        Stream::Stdout => write_json(&mut std::io::BufWriter::new(std::io::stdout().lock()), doc),
+        Stream::Stderr => write_json(&mut std::io::BufWriter::new(std::io::stderr().lock()), doc),
+    };
+    written.map_err(|e| HostError::io("<stdout>", e))
+}
+
+/// `doc` as [`json`] prints it, written to `w` as it is serialised.
+fn write_json(w: &mut impl Write, doc: &impl Serialize) -> std::io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut *w,
+        serde_json::ser::PrettyFormatter::with_indent(b"    "),
+    );
+    doc.serialize(&mut ser).map_err(std::io::Error::other)?;
+    w.write_all(b"\n")?;
+    w.flush()
+}
+
 /// The text printed for `doc`, the answer of `operation`; `None` when the
 /// AWS CLI prints nothing (an empty JSON object; in a table, an empty or
 /// false result). An error is a `--query` or table error, in words.
@@ -160,14 +193,8 @@ pub fn json(doc: &Value) -> Option<String> {
         return None;
     }
     let mut buf = Vec::new();
-    let mut ser = serde_json::Serializer::with_formatter(
-        &mut buf,
-        serde_json::ser::PrettyFormatter::with_indent(b"    "),
-    );
-    doc.serialize(&mut ser).ok()?;
-    let mut s = String::from_utf8(buf).ok()?;
-    s.push('\n');
-    Some(s)
+    write_json(&mut buf, doc).ok()?;
+    String::from_utf8(buf).ok()
 }
 
 /// The width and kind of `stream`.
@@ -223,6 +250,58 @@ mod tests {
         );
         assert_eq!(json(&json!({})), None);
         assert_eq!(json(&Value::Null).as_deref(), Some("null\n"));
+    }
+
+    /// A document of our own, with what serialises differently through a
+    /// `Value`: skipped fields, `Display` fields, nested lists, non-ASCII.
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Own {
+        status: u16,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        absent: Option<u8>,
+        #[serde(serialize_with = "crate::report::display")]
+        range: glacier_verify_core::ByteRange,
+        list: Vec<Item>,
+    }
+
+    #[derive(Serialize)]
+    struct Item {
+        name: &'static str,
+        size: f64,
+        empty: Vec<u8>,
+    }
+
+    #[test]
+    fn a_streamed_document_prints_as_the_rendered_one() {
+        let doc = Own {
+            status: 206,
+            absent: None,
+            range: glacier_verify_core::ByteRange::new(0, 1_048_575).unwrap(),
+            list: vec![
+                Item {
+                    name: "é",
+                    size: 1.5,
+                    empty: vec![],
+                },
+                Item {
+                    name: "\u{1}\"",
+                    size: 2.0,
+                    empty: vec![],
+                },
+            ],
+        };
+        let mut streamed = Vec::new();
+        write_json(&mut streamed, &doc).unwrap();
+        let value = serde_json::to_value(&doc).unwrap();
+        let rendered = render("GetJobOutput", value, &out(Format::Json, None), PIPE)
+            .unwrap()
+            .unwrap();
+        assert_eq!(String::from_utf8(streamed).unwrap(), rendered);
+        assert!(rendered.contains("\"range\": \"0-1048575\""), "{rendered}");
+        // Only our own documents: an AWS answer is put in its shape first.
+        assert!(!shapes::reshapes("GetJobOutput"));
+        assert!(shapes::reshapes("DescribeJob"));
     }
 
     #[test]

@@ -115,6 +115,12 @@ fn output_shape(operation: &str) -> Option<&'static Shape> {
     })
 }
 
+/// Whether `operation`'s answer is put in a shape before it is printed
+/// (an AWS answer is; our own documents are printed as made).
+pub fn reshapes(operation: &str) -> bool {
+    output_shape(operation).is_some()
+}
+
 /// `answer` as the AWS CLI prints it for `operation`.
 pub fn as_aws_cli_prints(operation: &str, answer: Value) -> Value {
     match output_shape(operation) {

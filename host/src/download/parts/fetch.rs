@@ -51,13 +51,13 @@ pub(super) struct Target<'t> {
     pub range: ByteRange,
 }
 
-/// Fetches a part into its place in the file.
+/// Fetches a part into its place in the file, through the worker's buffer.
 pub(super) fn fetch(
     d: &Download<'_>,
     t: &Target<'_>,
     abort: &AtomicBool,
+    buf: &mut Buffer,
 ) -> Result<Fetched, PartError> {
-    let mut buf = Buffer::new();
     let part = Part {
         d,
         file: t.file,
@@ -77,7 +77,7 @@ pub(super) fn fetch(
             )));
         }
         attempt += 1;
-        if let Attempt::Done(f) = part.attempt(attempt, &mut buf)? {
+        if let Attempt::Done(f) = part.attempt(attempt, buf)? {
             return Ok(f);
         }
     }
