@@ -88,8 +88,10 @@ pub(in crate::download) fn stream(
         let synced = syncing
             .join()
             .map_err(|_| HostError::Internal("the syncing thread panicked".into()))?;
-        let cut = read?;
+        // A syncing thread that failed stopped the reader: its error is the
+        // cause of whatever the reader saw after.
         synced?;
+        let cut = read?;
         let (verifier, checkpoint) = hashed?;
         Ok(End {
             verifier,
@@ -168,7 +170,9 @@ struct Writer<'a> {
 impl Writer<'_> {
     /// Reads the body to its end; `Some(error)` if a read failed (a cut to
     /// retry, unlike a local error). Ends early when the hashing thread
-    /// stops taking buffers (an error there).
+    /// stops taking buffers or the syncing thread stops taking positions
+    /// (an error there, reported by the caller): the rest of the body would
+    /// never be kept.
     fn pump(
         &mut self,
         body: &mut impl Read,
@@ -185,26 +189,29 @@ impl Writer<'_> {
                 Ok(n) => n,
                 Err(e) => return Ok(Some(e)),
             };
-            self.write(&buf[..n])?;
-            if full.send((buf, n)).is_err() {
+            let syncing = self.write(&buf[..n])?;
+            if full.send((buf, n)).is_err() || !syncing {
                 break;
             }
         }
         Ok(None)
     }
 
-    fn write(&mut self, bytes: &[u8]) -> Result<(), HostError> {
+    /// Writes `bytes` at the end of the file; `false` when the syncing
+    /// thread has stopped.
+    fn write(&mut self, bytes: &[u8]) -> Result<bool, HostError> {
         let mut file = self.file;
         file.write_all(bytes)
             .map_err(|e| HostError::io(self.part_path, e))?;
         self.pos += bytes.len() as u64;
         self.counters.bytes.store(self.pos, Ordering::Relaxed);
         if self.pos - self.announced >= DURABLE_EVERY {
-            // A syncing thread that stopped has an error to report at the end.
-            let _ = self.durable.send(self.pos);
+            if self.durable.send(self.pos).is_err() {
+                return Ok(false);
+            }
             self.announced = self.pos;
         }
-        Ok(())
+        Ok(true)
     }
 }
 
@@ -240,6 +247,81 @@ mod tests {
         let text = std::fs::read_to_string(&journal_path).unwrap();
         let records: Vec<_> = text.lines().filter(|l| l.starts_with("upto ")).collect();
         assert_eq!(records, [format!("upto {}", 5 * LEAF_SIZE)], "{text}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A body that counts what was read from it.
+    struct Counted {
+        left: u64,
+        read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    }
+
+    impl Read for Counted {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf
+                .len()
+                .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+            buf[..n].fill(7);
+            self.left -= n as u64;
+            self.read.fetch_add(n as u64, Ordering::Relaxed);
+            Ok(n)
+        }
+    }
+
+    /// When the bytes cannot be made durable, the rest of the body is not
+    /// read (it could never be kept), and the error is the flush's.
+    #[test]
+    fn a_failed_flush_stops_the_body_and_is_the_error() {
+        let dir = std::env::temp_dir().join(format!("gv-body-fail-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let journal_path = dir.join("out.part.journal");
+        let part_path = dir.join("out.part");
+        let len = 256 * LEAF_SIZE;
+        let head = stream_head("vault", "job", Some(len), None);
+        let opened = Journal::open_stream(&journal_path, &head, Some(len)).unwrap();
+        let mut kept = Kept {
+            journal: opened.journal,
+            upto: 0,
+        };
+        // A socket takes the writes, but cannot be flushed (fdatasync
+        // fails with EINVAL), like a disk whose flush fails.
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+        let drain = std::thread::spawn(move || std::io::copy(&mut &theirs, &mut std::io::sink()));
+        let file = File::from(std::os::fd::OwnedFd::from(ours));
+        let read = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let mut body = Counted {
+            left: len,
+            read: read.clone(),
+        };
+        let mut verifier = Verifier::new(glacier_verify_core::Expectation {
+            job: glacier_verify_core::JobKind::Unknown,
+            output_len: Some(len),
+            range: None,
+            tree_hash: None,
+        })
+        .unwrap();
+        verifier
+            .on_head(&glacier_verify_core::ResponseHead {
+                status: 200,
+                content_length: Some(len),
+                ..glacier_verify_core::ResponseHead::default()
+            })
+            .unwrap();
+        let counters = Counters::default();
+        let r = stream(
+            &mut body, &file, &part_path, verifier, 0, &counters, &mut kept,
+        );
+        let e = r.err().expect("the flush failed");
+        assert!(matches!(e, HostError::Io { .. }), "{e:?}");
+        let read = read.load(Ordering::Relaxed);
+        let bound = DURABLE_EVERY * (UNSYNCED_STEPS as u64 + 2);
+        assert!(
+            read <= bound,
+            "read {read} bytes of {len} after the flush failed"
+        );
+        drop(file);
+        let _ = drain.join();
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
