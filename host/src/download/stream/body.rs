@@ -220,22 +220,28 @@ mod tests {
     use super::*;
     use crate::journal::{Journal, stream_head};
 
+    /// A fresh directory with a stream journal for an output of `len` bytes.
+    fn journalled(tag: &str, len: u64) -> (std::path::PathBuf, std::path::PathBuf, Kept) {
+        let dir = std::env::temp_dir().join(format!("gv-body-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let journal_path = dir.join("out.part.journal");
+        let head = stream_head("vault", "job", Some(len), None);
+        let opened = Journal::open_stream(&journal_path, &head, Some(len)).unwrap();
+        let kept = Kept {
+            journal: opened.journal,
+            upto: 0,
+        };
+        (dir, journal_path, kept)
+    }
+
     /// The syncing thread flushes once for every position it finds queued
     /// and journals only the latest whole MiB of them.
     #[test]
     fn the_syncing_thread_journals_the_latest_whole_mib_of_what_was_queued() {
-        let dir = std::env::temp_dir().join(format!("gv-body-sync-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let journal_path = dir.join("out.part.journal");
-        let part_path = dir.join("out.part");
         let len = 64 * LEAF_SIZE;
-        let head = stream_head("vault", "job", Some(len), None);
-        let opened = Journal::open_stream(&journal_path, &head, Some(len)).unwrap();
-        let mut kept = Kept {
-            journal: opened.journal,
-            upto: 0,
-        };
+        let (dir, journal_path, mut kept) = journalled("sync", len);
+        let part_path = dir.join("out.part");
         let file = File::create(&part_path).unwrap();
         file.set_len(6 * LEAF_SIZE).unwrap();
         let (tx, rx) = std::sync::mpsc::sync_channel(UNSYNCED_STEPS);
@@ -272,18 +278,9 @@ mod tests {
     /// read (it could never be kept), and the error is the flush's.
     #[test]
     fn a_failed_flush_stops_the_body_and_is_the_error() {
-        let dir = std::env::temp_dir().join(format!("gv-body-fail-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let journal_path = dir.join("out.part.journal");
-        let part_path = dir.join("out.part");
         let len = 256 * LEAF_SIZE;
-        let head = stream_head("vault", "job", Some(len), None);
-        let opened = Journal::open_stream(&journal_path, &head, Some(len)).unwrap();
-        let mut kept = Kept {
-            journal: opened.journal,
-            upto: 0,
-        };
+        let (dir, _, mut kept) = journalled("fail", len);
+        let part_path = dir.join("out.part");
         // A socket takes the writes, but cannot be flushed (fdatasync
         // fails with EINVAL), like a disk whose flush fails.
         let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
