@@ -14,15 +14,12 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Deserialize;
-
 use super::net::{Call, CallError, Net, excerpt};
 use super::provider::Expiring;
 use super::{
     ConfigError, ENV_CONTAINER_AUTH_TOKEN, ENV_CONTAINER_AUTH_TOKEN_FILE, ENV_CONTAINER_FULL_URI,
-    ENV_CONTAINER_RELATIVE_URI, EndpointUrl, Env, Source, expiry,
+    ENV_CONTAINER_RELATIVE_URI, EndpointUrl, Env, Source,
 };
-use crate::sigv4::Credentials;
 
 /// The ECS credentials address.
 pub const ECS_HOST: &str = "169.254.170.2";
@@ -69,15 +66,6 @@ pub struct ContainerPlan {
     pub source: Source,
     /// The `Authorization` header.
     pub auth: ContainerAuth,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Answer {
-    access_key_id: Option<String>,
-    secret_access_key: Option<String>,
-    token: Option<String>,
-    expiration: Option<String>,
 }
 
 /// The container endpoint the environment names, if any.
@@ -215,23 +203,7 @@ impl ContainerPlan {
 
 /// `{AccessKeyId, SecretAccessKey, Token, Expiration}`.
 fn parse(body: &[u8]) -> Result<Expiring, String> {
-    let a: Answer = serde_json::from_slice(body)
-        .map_err(|e| format!("the answer is not the documented JSON ({e})"))?;
-    let (Some(akid), Some(secret)) = (a.access_key_id, a.secret_access_key) else {
-        return Err("the answer lacks AccessKeyId or SecretAccessKey".into());
-    };
-    let expires = match a.expiration {
-        Some(t) => Some(expiry::parse(&t).ok_or("the answer's Expiration is not a time")?),
-        None => None,
-    };
-    let credentials = Credentials::new(akid, secret, a.token);
-    credentials
-        .validate()
-        .map_err(|_| "the credentials contain whitespace or control characters".to_string())?;
-    Ok(Expiring {
-        credentials,
-        expires,
-    })
+    super::answer::from_metadata_json(body, "the answer")
 }
 
 #[cfg(test)]

@@ -10,12 +10,9 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
-
 use super::net::{Call, CallError, Net};
 use super::provider::Expiring;
-use super::{ConfigError, EndpointUrl, Source, expiry};
-use crate::sigv4::Credentials;
+use super::{ConfigError, EndpointUrl, Source};
 
 /// The IPv4 endpoint.
 pub const IMDS_IPV4: &str = "http://169.254.169.254";
@@ -36,16 +33,6 @@ pub struct ImdsPlan {
     pub timeout: Duration,
     /// Attempts per request (network failures only).
     pub attempts: u32,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Answer {
-    code: Option<String>,
-    access_key_id: Option<String>,
-    secret_access_key: Option<String>,
-    token: Option<String>,
-    expiration: Option<String>,
 }
 
 impl ImdsPlan {
@@ -129,26 +116,7 @@ impl ImdsPlan {
 
 /// `{Code:"Success", AccessKeyId, SecretAccessKey, Token, Expiration}`.
 fn parse(body: &[u8]) -> Result<Expiring, String> {
-    let a: Answer = serde_json::from_slice(body)
-        .map_err(|e| format!("the credentials are not the documented JSON ({e})"))?;
-    if let Some(code) = a.code.as_deref().filter(|c| *c != "Success") {
-        return Err(format!("the credentials answer has Code {code:?}"));
-    }
-    let (Some(akid), Some(secret)) = (a.access_key_id, a.secret_access_key) else {
-        return Err("the credentials answer lacks AccessKeyId or SecretAccessKey".into());
-    };
-    let expires = match a.expiration {
-        Some(t) => Some(expiry::parse(&t).ok_or("the credentials' Expiration is not a time")?),
-        None => None,
-    };
-    let credentials = Credentials::new(akid, secret, a.token);
-    credentials
-        .validate()
-        .map_err(|_| "the credentials contain whitespace or control characters".to_string())?;
-    Ok(Expiring {
-        credentials,
-        expires,
-    })
+    super::answer::from_metadata_json(body, "the credentials answer")
 }
 
 /// Parses a metadata endpoint setting; `what` names it in the error.

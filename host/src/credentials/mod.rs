@@ -85,6 +85,7 @@
 //! # Ok::<(), glacier_verify::credentials::ConfigError>(())
 //! ```
 
+mod answer;
 mod ca_bundle;
 mod chain;
 mod container;

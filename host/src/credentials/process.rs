@@ -13,9 +13,7 @@ use std::process::{Command, Stdio};
 
 use serde::Deserialize;
 
-use super::expiry;
 use super::provider::Expiring;
-use crate::sigv4::Credentials;
 
 /// Largest output read.
 const MAX_OUTPUT: u64 = 64 * 1024;
@@ -141,21 +139,12 @@ pub fn parse(out: &[u8]) -> Result<Expiring, String> {
         Some(_) => return Err("has a Version other than 1".into()),
         None => return Err("has no Version (expected 1)".into()),
     }
-    let (Some(akid), Some(secret)) = (o.access_key_id, o.secret_access_key) else {
-        return Err("lacks AccessKeyId or SecretAccessKey".into());
-    };
-    let expires = match o.expiration {
-        Some(t) => Some(expiry::parse(&t).ok_or("has an Expiration that is not an ISO 8601 time")?),
-        None => None,
-    };
-    let credentials = Credentials::new(akid, secret, o.session_token);
-    credentials
-        .validate()
-        .map_err(|_| "has keys with whitespace or control characters".to_string())?;
-    Ok(Expiring {
-        credentials,
-        expires,
-    })
+    Expiring::from_answer(
+        o.access_key_id,
+        o.secret_access_key,
+        o.session_token,
+        o.expiration.as_deref(),
+    )
 }
 
 #[cfg(test)]
