@@ -357,6 +357,90 @@ fn four_shards_at_once_on_one_directory_get_every_archive_once() {
     );
 }
 
+/// Two runs of different shard layouts at once on one DIR hold different
+/// shard locks, and an archive of shard 0 of 2 is also one of shard 0 of
+/// 1: each run downloads it into staging files of its own (there is no
+/// lock file per archive), so both verify every archive of theirs, and
+/// nothing is left in the staging directory.
+#[test]
+fn two_shard_layouts_at_once_on_one_directory_both_verify_their_archives() {
+    let (h, archives) = preloaded("vexit-layouts", 60);
+    let d = dest(&h);
+    let inv = h.path("inventory.json");
+    let entries = h.ep.vault_entries(VAULT);
+    std::fs::write(
+        &inv,
+        glacier_verify_loopback::inventory_json(
+            &h.ep.vault_arn(VAULT),
+            "2024-01-01T00:00:00Z",
+            &entries,
+        ),
+    )
+    .unwrap();
+    let children: Vec<_> = [("0", "1"), ("0", "2")]
+        .iter()
+        .map(|(i, n)| {
+            let args = exit_args(
+                &h,
+                &d,
+                &[
+                    "--inventory",
+                    inv.to_str().unwrap(),
+                    "--shard-count",
+                    n,
+                    "--shard-index",
+                    i,
+                    "--parallel",
+                    "4",
+                ],
+            );
+            h.command()
+                .args(&args)
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    // Every archive once from shard 0 of 1, those of shard 0 of 2 again.
+    let names = names_all(&d);
+    let twice = names.values().filter(|n| **n == 2).count();
+    assert!(
+        twice > 0 && twice < archives.len(),
+        "{twice} archives twice"
+    );
+    let ids: HashSet<_> = names.keys().map(|(id, _)| id.clone()).collect();
+    assert_eq!(ids.len(), archives.len());
+    for a in &archives {
+        let (_, name) = names.keys().find(|(id, _)| *id == a.archive_id).unwrap();
+        assert_file_is(&d.join(name), &a.payload.to_vec());
+    }
+    let sha = Command::new("sha256sum")
+        .args(["-c", "--quiet", "SHA256SUMS"])
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    assert!(sha.status.success(), "{sha:?}");
+    let left: Vec<_> = std::fs::read_dir(d.join(".glacier-verify/staging"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "left in staging: {left:?}");
+}
+
+/// NAMES.tsv lines as (archive id, file) → how many times.
+fn names_all(dest: &Path) -> HashMap<(String, String), usize> {
+    let text = std::fs::read_to_string(dest.join("NAMES.tsv")).unwrap();
+    let mut out = HashMap::new();
+    for line in text.lines() {
+        let (id, name) = line.split_once('\t').unwrap();
+        *out.entry((id.to_owned(), name.to_owned())).or_insert(0) += 1;
+    }
+    out
+}
+
 #[test]
 fn lost_jobs_are_initiated_again_and_a_corrupt_archive_fails_alone() {
     let (h, archives) = preloaded("vexit-faults", 12);
