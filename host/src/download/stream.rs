@@ -199,15 +199,27 @@ impl<'d, 'a> Stream<'d, 'a> {
         if !self.accept_head(&resp.head()?, &mut verifier, written)? {
             return Ok(Step::Again);
         }
-        let end = body::stream(
-            &mut resp.body(),
-            &self.file,
-            &self.d.paths.part,
-            verifier,
-            written,
-            self.d.counters,
-            &mut self.kept,
-        )?;
+        let left = plan.target_len().map(|len| len.saturating_sub(written));
+        let end = if body::on_one_thread(left) {
+            body::stream_here(
+                &mut resp.body(),
+                &self.file,
+                &self.d.paths.part,
+                verifier,
+                written,
+                self.d.counters,
+            )?
+        } else {
+            body::stream(
+                &mut resp.body(),
+                &self.file,
+                &self.d.paths.part,
+                verifier,
+                written,
+                self.d.counters,
+                &mut self.kept,
+            )?
+        };
         if end.checkpoint.is_some() {
             self.checkpoint = end.checkpoint;
         }
