@@ -23,7 +23,10 @@
 //! ```
 //!
 //! A rerun re-hashes those bytes from disk and asks only for the rest; the
-//! whole-output hash at the end covers the re-hashed prefix.
+//! whole-output hash at the end covers the re-hashed prefix. A stream's
+//! journal is created by its first `upto` record (with the head lines and
+//! `first-header` in the same durable write): a stream verified before
+//! its first checkpoint never creates one.
 //!
 //! Vault and job id are percent-encoded (SigV4 `UriEncode`) so they hold no
 //! spaces. A rerun with the same job, length and part size re-hashes the
