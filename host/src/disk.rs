@@ -18,7 +18,9 @@ pub const BUF_LEN: usize = 128 * 1024;
 /// Alignment of every [`Buffer`]: a page.
 const BUF_ALIGN: usize = 4096;
 
-/// A zeroed [`BUF_LEN`]-byte buffer that starts on a page boundary.
+/// A [`BUF_LEN`]-byte buffer that starts on a page boundary. Its bytes
+/// are whatever an earlier user left (zeros when new): read into it before
+/// looking at them.
 ///
 /// The kernel copies between the page cache or a socket and this buffer;
 /// those copies run several times slower into a destination that is not
@@ -32,12 +34,38 @@ pub struct Buffer {
     start: usize,
 }
 
+/// Buffers a thread keeps for reuse once dropped, at most: a download
+/// worker (`vault-exit` runs thousands of downloads on each) takes its
+/// next download's buffers from here instead of mapping, faulting in and
+/// unmapping fresh ones every time.
+const KEPT_PER_THREAD: usize = 8;
+
+std::thread_local! {
+    static KEPT: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl Buffer {
-    /// A new buffer of [`BUF_LEN`] bytes.
+    /// A buffer of [`BUF_LEN`] bytes: one this thread dropped earlier, or a
+    /// new one.
     pub fn new() -> Self {
-        let bytes = vec![0u8; BUF_LEN + BUF_ALIGN];
+        let kept = KEPT.try_with(|k| k.borrow_mut().pop()).ok().flatten();
+        let bytes = kept.unwrap_or_else(|| vec![0u8; BUF_LEN + BUF_ALIGN]);
         let start = bytes.as_ptr().align_offset(BUF_ALIGN).min(BUF_ALIGN);
         Buffer { bytes, start }
+    }
+}
+
+impl Drop for Buffer {
+    fn drop(&mut self) {
+        let bytes = std::mem::take(&mut self.bytes);
+        // A thread being torn down frees it instead.
+        let _ = KEPT.try_with(|k| {
+            if let Ok(mut k) = k.try_borrow_mut()
+                && k.len() < KEPT_PER_THREAD
+            {
+                k.push(bytes);
+            }
+        });
     }
 }
 
@@ -159,5 +187,23 @@ mod tests {
             b[BUF_LEN - 1] = 1;
             assert!(b[..BUF_LEN - 1].iter().all(|&x| x == 0));
         }
+    }
+
+    #[test]
+    fn a_dropped_buffer_is_reused_by_its_thread_up_to_a_bound() {
+        std::thread::spawn(|| {
+            let first = Buffer::new();
+            let at = first.as_ptr();
+            drop(first);
+            let again = Buffer::new();
+            assert_eq!(again.as_ptr(), at, "not reused");
+            assert_eq!(again.as_ptr() as usize % BUF_ALIGN, 0);
+            drop(again);
+            let many: Vec<Buffer> = (0..2 * KEPT_PER_THREAD).map(|_| Buffer::new()).collect();
+            drop(many);
+            KEPT.with(|k| assert_eq!(k.borrow().len(), KEPT_PER_THREAD));
+        })
+        .join()
+        .unwrap();
     }
 }

@@ -279,39 +279,29 @@ fn kill_9_at_any_instant_loses_nothing_and_initiates_nothing_twice() {
     assert!(sha.status.success());
 }
 
-#[test]
-fn four_shards_at_once_on_one_directory_get_every_archive_once() {
-    let (h, archives) = preloaded("vexit-shards", 120);
-    let d = dest(&h);
-    // One inventory for all shards (as docs/scale.md advises).
-    let inv = h.path("inventory.json");
-    let entries = h.ep.vault_entries(VAULT);
-    std::fs::write(
-        &inv,
-        glacier_verify_loopback::inventory_json(
-            &h.ep.vault_arn(VAULT),
-            "2024-01-01T00:00:00Z",
-            &entries,
-        ),
-    )
-    .unwrap();
-    let children: Vec<_> = (0..4)
-        .map(|i| {
-            let i = i.to_string();
-            let args = exit_args(
-                &h,
-                &d,
-                &[
-                    "--inventory",
-                    inv.to_str().unwrap(),
-                    "--shard-count",
-                    "4",
-                    "--shard-index",
-                    &i,
-                ],
-            );
+/// Runs `vault-exit` once per (shard index, shard count) at the same time
+/// on `dest`, and waits for every run to succeed.
+fn run_shards_at_once(
+    h: &Harness,
+    dest: &Path,
+    inv: &Path,
+    shards: &[(&str, &str)],
+    extra: &[&str],
+) {
+    let children: Vec<_> = shards
+        .iter()
+        .map(|(i, n)| {
+            let mut args = vec![
+                "--inventory",
+                inv.to_str().unwrap(),
+                "--shard-count",
+                n,
+                "--shard-index",
+                i,
+            ];
+            args.extend_from_slice(extra);
             h.command()
-                .args(&args)
+                .args(exit_args(h, dest, &args))
                 .stdout(std::process::Stdio::null())
                 .spawn()
                 .unwrap()
@@ -320,6 +310,21 @@ fn four_shards_at_once_on_one_directory_get_every_archive_once() {
     for mut c in children {
         assert!(c.wait().unwrap().success());
     }
+}
+
+#[test]
+fn four_shards_at_once_on_one_directory_get_every_archive_once() {
+    let (h, archives) = preloaded("vexit-shards", 120);
+    let d = dest(&h);
+    // One inventory for all shards (as docs/scale.md advises).
+    let inv = saved_inventory(&h);
+    run_shards_at_once(
+        &h,
+        &d,
+        &inv,
+        &[("0", "4"), ("1", "4"), ("2", "4"), ("3", "4")],
+        &[],
+    );
     assert_all_out(&d, &archives);
     assert_no_duplicate_jobs(&h, &archives);
     let st = h.run(&[
@@ -355,6 +360,60 @@ fn four_shards_at_once_on_one_directory_get_every_archive_once() {
         "{}",
         human.describe()
     );
+}
+
+/// Two runs of different shard layouts at once on one DIR hold different
+/// shard locks, and an archive of shard 0 of 2 is also one of shard 0 of
+/// 1: each run downloads it into staging files of its own (there is no
+/// lock file per archive), so both verify every archive of theirs, and
+/// nothing is left in the staging directory.
+#[test]
+fn two_shard_layouts_at_once_on_one_directory_both_verify_their_archives() {
+    let (h, archives) = preloaded("vexit-layouts", 60);
+    let d = dest(&h);
+    let inv = saved_inventory(&h);
+    run_shards_at_once(
+        &h,
+        &d,
+        &inv,
+        &[("0", "1"), ("0", "2")],
+        &["--parallel", "4"],
+    );
+    // Every archive once from shard 0 of 1, those of shard 0 of 2 again.
+    let names = names_all(&d);
+    let twice = names.values().filter(|n| **n == 2).count();
+    assert!(
+        twice > 0 && twice < archives.len(),
+        "{twice} archives twice"
+    );
+    let ids: HashSet<_> = names.keys().map(|(id, _)| id.clone()).collect();
+    assert_eq!(ids.len(), archives.len());
+    for a in &archives {
+        let (_, name) = names.keys().find(|(id, _)| *id == a.archive_id).unwrap();
+        assert_file_is(&d.join(name), &a.payload.to_vec());
+    }
+    let sha = Command::new("sha256sum")
+        .args(["-c", "--quiet", "SHA256SUMS"])
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    assert!(sha.status.success(), "{sha:?}");
+    let left: Vec<_> = std::fs::read_dir(d.join(".glacier-verify/staging"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "left in staging: {left:?}");
+}
+
+/// NAMES.tsv lines as (archive id, file) → how many times.
+fn names_all(dest: &Path) -> HashMap<(String, String), usize> {
+    let text = std::fs::read_to_string(dest.join("NAMES.tsv")).unwrap();
+    let mut out = HashMap::new();
+    for line in text.lines() {
+        let (id, name) = line.split_once('\t').unwrap();
+        *out.entry((id.to_owned(), name.to_owned())).or_insert(0) += 1;
+    }
+    out
 }
 
 #[test]
@@ -410,7 +469,11 @@ fn lost_jobs_are_initiated_again_and_a_corrupt_archive_fails_alone() {
     let entries = h.ep.vault_entries(VAULT);
     std::fs::write(
         &inv,
-        glacier_verify_loopback::inventory_json("arn", "2024-01-01T00:00:00Z", &entries),
+        glacier_verify_loopback::inventory_json(
+            &h.ep.vault_arn(VAULT),
+            "2024-01-01T00:00:00Z",
+            &entries,
+        ),
     )
     .unwrap();
     let r = vault_exit(
@@ -536,7 +599,11 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
     let entries = h.ep.vault_entries(VAULT);
     std::fs::write(
         &inv,
-        glacier_verify_loopback::inventory_json("arn", "2024-01-01T00:00:00Z", &entries),
+        glacier_verify_loopback::inventory_json(
+            &h.ep.vault_arn(VAULT),
+            "2024-01-01T00:00:00Z",
+            &entries,
+        ),
     )
     .unwrap();
     h.ep.clear_log();
@@ -563,7 +630,11 @@ fn saved_inventory(h: &Harness) -> PathBuf {
     let entries = h.ep.vault_entries(VAULT);
     std::fs::write(
         &inv,
-        glacier_verify_loopback::inventory_json("arn", "2024-01-01T00:00:00Z", &entries),
+        glacier_verify_loopback::inventory_json(
+            &h.ep.vault_arn(VAULT),
+            "2024-01-01T00:00:00Z",
+            &entries,
+        ),
     )
     .unwrap();
     inv
@@ -770,7 +841,11 @@ fn bench_small_archives_and_a_large_plan() {
     let big = h.path("big.json");
     std::fs::write(
         &big,
-        glacier_verify_loopback::inventory_json("arn", "2024-01-01T00:00:00Z", &entries),
+        glacier_verify_loopback::inventory_json(
+            &h.ep.vault_arn(VAULT),
+            "2024-01-01T00:00:00Z",
+            &entries,
+        ),
     )
     .unwrap();
     let d2 = h.path("dest2");

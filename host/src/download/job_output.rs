@@ -41,9 +41,43 @@ pub fn fetch_job_output(
     outfile::check_target(target)?;
     let paths = OutputPaths::for_target(target);
     let lock = OutputLock::acquire(&paths.lock)?;
-    let result = fetch_locked(client, loc, &paths, request, retry, counters, check);
+    let result = fetch_locked(client, loc, &paths, request, retry, counters, check)
+        .and_then(|f| outfile::finish(&paths).map(|()| f));
     lock.release();
     result
+}
+
+/// Where [`fetch_job_output_staged`] writes, and the lock that makes it
+/// the only writer there.
+pub struct Staged<'a> {
+    /// The output's name: the bytes go to `target.part` (and its journal),
+    /// which must be named after what `exclusive` covers.
+    pub target: &'a Path,
+    /// The caller's lock, held for the call, that keeps every other
+    /// process from `target`'s files.
+    pub exclusive: &'a OutputLock,
+}
+
+/// [`fetch_job_output`] for a caller that owns `target`'s files already
+/// and moves the verified bytes itself (`vault-exit`): no lock file of its
+/// own (the caller's lock stands for it) and no rename. On success the
+/// verified bytes are durable at `target.part`; its journal, if the
+/// download made one, is still there, for a crash before the caller
+/// records the result (the caller removes it once that is done).
+pub fn fetch_job_output_staged(
+    client: &Client,
+    loc: &JobLocation,
+    staged: &Staged<'_>,
+    request: &Request<'_>,
+    retry: RetryPolicy,
+    counters: &Counters,
+    check: impl FnOnce(&JobFacts) -> Result<(), HostError>,
+) -> Result<Fetched, HostError> {
+    let _held = staged.exclusive;
+    let paths = OutputPaths::for_target(staged.target);
+    let fetched = fetch_locked(client, loc, &paths, request, retry, counters, check)?;
+    outfile::make_durable(&paths.part)?;
+    Ok(fetched)
 }
 
 fn fetch_locked(
@@ -70,7 +104,6 @@ fn fetch_locked(
         counters,
         log: &log,
     })?;
-    outfile::finish(paths)?;
     Ok(Fetched {
         facts,
         plan,

@@ -21,7 +21,9 @@ use crate::jobs::Permission;
 use crate::progress::Counters;
 
 pub use crate::outfile::OutputPaths;
-pub use job_output::{Fetched, describe_with_retry, fetch_job_output};
+pub use job_output::{
+    Fetched, Staged, describe_with_retry, fetch_job_output, fetch_job_output_staged,
+};
 pub use plan::{Expected, Mode, Plan, Request, default_part_size};
 pub use retry::{Log, RetryPolicy};
 

@@ -199,12 +199,12 @@ impl<'d, 'a> Stream<'d, 'a> {
         if !self.accept_head(&resp.head()?, &mut verifier, written)? {
             return Ok(Step::Again);
         }
+        let left = plan.target_len().map(|len| len.saturating_sub(written));
         let end = body::stream(
             &mut resp.body(),
             &self.file,
             &self.d.paths.part,
-            verifier,
-            written,
+            (verifier, written, left),
             self.d.counters,
             &mut self.kept,
         )?;
@@ -255,9 +255,11 @@ impl<'d, 'a> Stream<'d, 'a> {
         if written == 0 {
             let known = std::mem::replace(&mut self.first_header, head.tree_hash);
             if let Some(h) = head.tree_hash.filter(|h| known != Some(*h)) {
+                // Of use only to a rerun that resumes after an `upto`:
+                // written with the first one.
                 self.kept
                     .journal
-                    .record_line(&format!("first-header {h}"))?;
+                    .record_line_later(&format!("first-header {h}"));
             }
         }
         if self.fields.is_none() {

@@ -23,7 +23,10 @@
 //! ```
 //!
 //! A rerun re-hashes those bytes from disk and asks only for the rest; the
-//! whole-output hash at the end covers the re-hashed prefix.
+//! whole-output hash at the end covers the re-hashed prefix. A stream's
+//! journal is created by its first `upto` record (with the head lines and
+//! `first-header` in the same durable write): a stream verified before
+//! its first checkpoint never creates one.
 //!
 //! Vault and job id are percent-encoded (SigV4 `UriEncode`) so they hold no
 //! spaces. A rerun with the same job, length and part size re-hashes the
@@ -92,9 +95,21 @@ impl JournalHeader {
 pub type Recorded = (u64, Digest, HeaderHash);
 
 /// An open journal, appending.
+///
+/// A single stream's journal is created only when its first record is
+/// made durable: an output verified before its first checkpoint never
+/// has one (no file created, synced or removed for it). Until then
+/// nothing on disk claims any byte, exactly as a journal with only its
+/// head lines would not.
 pub struct Journal {
-    file: File,
+    /// `None` until the first record of a journal created lazily.
+    file: Option<File>,
     path: PathBuf,
+    /// The second line, for a journal not yet created.
+    head: Option<String>,
+    /// Lines written with the next durable record (see
+    /// [`Journal::record_line_later`]).
+    pending: String,
 }
 
 /// A journal opened for a run, with what an earlier run recorded in it.
@@ -140,6 +155,20 @@ impl Journal {
         let found = scan(path, head, cap, MAX_LINE, |line| {
             state.add(line, output_len)
         })?;
+        if matches!(found, Scan::Missing) {
+            // No journal and nothing to record yet: created with the
+            // first durable record, if the stream reaches one.
+            return Ok(Opened {
+                journal: Journal {
+                    file: None,
+                    path: path.to_owned(),
+                    head: Some(head.to_owned()),
+                    pending: String::new(),
+                },
+                records: StreamState::default(),
+                notes: Vec::new(),
+            });
+        }
         Self::opened(path, head, found, (state, Vec::new()))
     }
 
@@ -159,8 +188,10 @@ impl Journal {
                     file.write_all(b"\n").map_err(|e| HostError::io(path, e))?;
                 }
                 let journal = Journal {
-                    file,
+                    file: Some(file),
                     path: path.to_owned(),
+                    head: None,
+                    pending: String::new(),
                 };
                 Ok(Opened {
                     journal,
@@ -183,14 +214,28 @@ impl Journal {
 
     /// A new journal for `head`, replacing whatever regular file was there.
     fn fresh(path: &Path, head: &str) -> Result<Journal, HostError> {
+        Ok(Journal {
+            file: Some(Self::create(path, head, "")?),
+            path: path.to_owned(),
+            head: None,
+            pending: String::new(),
+        })
+    }
+
+    /// Creates the file with its head lines and `lines`, durably (the
+    /// file's data and its directory entry).
+    fn create(path: &Path, head: &str, lines: &str) -> Result<File, HostError> {
         let mut file = create_new_or_truncate(path)?;
-        writeln!(file, "{MAGIC}\n{head}").map_err(|e| HostError::io(path, e))?;
+        write!(file, "{MAGIC}\n{head}\n{lines}").map_err(|e| HostError::io(path, e))?;
         file.sync_all().map_err(|e| HostError::io(path, e))?;
         sync_parent(path);
-        Ok(Journal {
-            file,
-            path: path.to_owned(),
-        })
+        Ok(file)
+    }
+
+    /// Whether the journal exists on disk (a lazily created one only once
+    /// a record was made durable).
+    pub fn exists(&self) -> bool {
+        self.file.is_some()
     }
 
     /// Appends a record line durably.
@@ -198,14 +243,27 @@ impl Journal {
         self.append(&format!("{line}\n"))
     }
 
-    /// Writes whole lines and makes them durable.
+    /// A record line that claims nothing on its own (the first response's
+    /// header, of use only beside a later `upto`): written with the next
+    /// durable record, or never if there is none.
+    pub fn record_line_later(&mut self, line: &str) {
+        self.pending.push_str(line);
+        self.pending.push('\n');
+    }
+
+    /// Writes whole lines (after any pending ones) and makes them durable;
+    /// creates a lazily made journal first.
     fn append(&mut self, lines: &str) -> Result<(), HostError> {
-        self.file
-            .write_all(lines.as_bytes())
+        let mut all = std::mem::take(&mut self.pending);
+        all.push_str(lines);
+        let Some(file) = &mut self.file else {
+            let head = self.head.take().unwrap_or_default();
+            self.file = Some(Self::create(&self.path, &head, &all)?);
+            return Ok(());
+        };
+        file.write_all(all.as_bytes())
             .map_err(|e| HostError::io(&self.path, e))?;
-        self.file
-            .sync_data()
-            .map_err(|e| HostError::io(&self.path, e))
+        file.sync_data().map_err(|e| HostError::io(&self.path, e))
     }
 
     /// Appends a verified part durably.
@@ -235,9 +293,9 @@ impl Journal {
         self.append(&lines)
     }
 
-    /// Flushes to disk.
+    /// Flushes to disk (nothing to do for a journal not yet created).
     pub fn sync(&self) -> std::io::Result<()> {
-        self.file.sync_all()
+        self.file.as_ref().map_or(Ok(()), File::sync_all)
     }
 }
 

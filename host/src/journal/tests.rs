@@ -148,8 +148,10 @@ fn a_line_longer_than_any_record_discards_the_journal() {
     let dir = Dir::new("long");
     let path = dir.0.join("s.part.journal");
     let head = stream_head("v", "j", None, None);
-    drop(Journal::open_stream(&path, &head, None).unwrap());
-    append(&path, &format!("upto {}\n{}\n", 1 << 20, "9".repeat(400)));
+    let mut o = Journal::open_stream(&path, &head, None).unwrap();
+    o.journal.record_line(&format!("upto {}", 1 << 20)).unwrap();
+    drop(o);
+    append(&path, &format!("{}\n", "9".repeat(400)));
     let o = Journal::open_stream(&path, &head, None).unwrap();
     assert_eq!(o.records, StreamState::default());
     assert!(o.notes.iter().any(|n| n.contains("longer than any record")));
@@ -200,4 +202,34 @@ fn links_and_other_files_are_refused_not_followed() {
         .err()
         .expect("refused");
     assert!(e.to_string().contains("not a regular file"), "{e}");
+}
+
+#[test]
+fn a_stream_journal_is_created_by_its_first_durable_record_only() {
+    let dir = Dir::new("lazy");
+    let path = dir.0.join("s.part.journal");
+    let head = stream_head("v", "j", Some(64 << 20), None);
+    let h = glacier_verify_core::tree_hash(b"x");
+    // Verified before any checkpoint: no file, whatever was noted.
+    let mut o = Journal::open_stream(&path, &head, Some(64 << 20)).unwrap();
+    o.journal.record_line_later(&format!("first-header {h}"));
+    assert!(!o.journal.exists());
+    o.journal.sync().unwrap();
+    drop(o);
+    assert!(!path.exists(), "a journal without a record was created");
+    // The first record creates it, with the noted line before it.
+    let mut o = Journal::open_stream(&path, &head, Some(64 << 20)).unwrap();
+    o.journal.record_line_later(&format!("first-header {h}"));
+    o.journal.record_line("upto 16777216").unwrap();
+    assert!(o.journal.exists());
+    drop(o);
+    let o = Journal::open_stream(&path, &head, Some(64 << 20)).unwrap();
+    assert_eq!(
+        o.records,
+        StreamState {
+            upto: 16 << 20,
+            first_header: Some(h),
+        }
+    );
+    assert!(o.journal.exists());
 }

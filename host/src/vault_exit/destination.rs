@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::receipts::{self, Receipt};
+use super::state::ShardKey;
 use crate::error::HostError;
 
 /// Where verified archives and their receipts go.
@@ -13,9 +14,14 @@ pub trait Destination: Send + Sync {
     /// What to call the destination in messages.
     fn describe(&self) -> String;
     /// A local file to download `archive_id` into (the download path's
-    /// `.part` and journal live beside it); the same for every run, so a
-    /// rerun resumes.
+    /// `.part`, where the verified bytes stay until the commit, and its
+    /// journal live beside it); the same for every run of this shard, so a
+    /// rerun resumes, and another for every other shard layout, so no
+    /// other run writes it while this shard's lock is held.
     fn staging(&self, archive_id: &str) -> Result<PathBuf, HostError>;
+    /// The staged file of an archive the state records verified, if it
+    /// was not committed yet (a crash came between the two).
+    fn staged_verified(&self, archive_id: &str) -> Result<Option<PathBuf>, HostError>;
     /// Puts the verified staged file under `name` (a safe relative path);
     /// returns where it now is, for the receipt.
     fn commit(&self, staged: &Path, name: &str) -> Result<String, HostError>;
@@ -40,14 +46,17 @@ pub trait Destination: Send + Sync {
 #[derive(Clone, Debug)]
 pub struct LocalDir {
     root: PathBuf,
+    /// `I-of-N`, of the shard whose lock this run holds.
+    shard: String,
 }
 
 /// The directory of state, locks and staging files inside DIR.
 pub const STATE_DIR: &str = ".glacier-verify";
 
 impl LocalDir {
-    /// `root`, which must exist and be a directory (not a link).
-    pub fn open(root: &Path) -> Result<LocalDir, HostError> {
+    /// `root`, which must exist and be a directory (not a link), for the
+    /// run of shard `key`.
+    pub fn open(root: &Path, key: &ShardKey) -> Result<LocalDir, HostError> {
         match std::fs::symlink_metadata(root) {
             Ok(m) if m.is_dir() => {}
             Ok(_) => {
@@ -60,6 +69,7 @@ impl LocalDir {
         }
         let dir = LocalDir {
             root: root.to_owned(),
+            shard: format!("{}-of-{}", key.index, key.count),
         };
         for d in [dir.state_dir(), dir.staging_dir()] {
             match std::fs::create_dir(&d) {
@@ -92,6 +102,13 @@ impl LocalDir {
     }
 }
 
+/// The first 32 hex digits of the archive id's tree hash.
+fn staging_key(archive_id: &str) -> String {
+    let mut key = glacier_verify_core::tree_hash(archive_id.as_bytes()).to_string();
+    key.truncate(32);
+    key
+}
+
 impl LocalDir {
     /// Renames the verified `staged` file to `name` under DIR (its parent
     /// directories made without following links); not synced yet.
@@ -115,9 +132,23 @@ impl Destination for LocalDir {
     }
 
     fn staging(&self, archive_id: &str) -> Result<PathBuf, HostError> {
-        // The id's hash: fixed length, no character a file name cannot hold.
-        let key = glacier_verify_core::tree_hash(archive_id.as_bytes()).to_string();
-        Ok(self.staging_dir().join(&key[..32]))
+        // The id's hash (fixed length, no character a file name cannot
+        // hold) and the shard layout: runs of one layout exclude each
+        // other by the shard's lock, and a run of another layout (the same
+        // archive can be in shards of both) has files of its own.
+        Ok(self
+            .staging_dir()
+            .join(format!("{}.{}", staging_key(archive_id), self.shard)))
+    }
+
+    fn staged_verified(&self, archive_id: &str) -> Result<Option<PathBuf>, HostError> {
+        let part = crate::outfile::OutputPaths::for_target(&self.staging(archive_id)?).part;
+        // Also the name an earlier version renamed a verified file to
+        // before the commit (never a file in progress under that name).
+        let earlier = self.staging_dir().join(staging_key(archive_id));
+        Ok([part, earlier]
+            .into_iter()
+            .find(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file())))
     }
 
     fn commit(&self, staged: &Path, name: &str) -> Result<String, HostError> {
@@ -155,5 +186,52 @@ impl Destination for LocalDir {
 
     fn record_many(&self, rs: &[Receipt]) -> Result<(), HostError> {
         receipts::append_many(&self.root, &self.state_dir(), rs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(index: u64, count: u64) -> ShardKey {
+        ShardKey {
+            vault: "v".into(),
+            index,
+            count,
+        }
+    }
+
+    /// Two runs of different shard layouts on one DIR hold different shard
+    /// locks and can both have an archive: their staging files differ, so
+    /// neither writes the other's (no lock file of their own guards them).
+    #[test]
+    fn staging_files_are_the_shards_own() {
+        let root = std::env::temp_dir().join(format!("gv-dest-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        let id = "archive-1";
+        let one = LocalDir::open(&root, &key(0, 1)).unwrap();
+        let two = LocalDir::open(&root, &key(0, 2)).unwrap();
+        let other = LocalDir::open(&root, &key(1, 2)).unwrap();
+        let names = [&one, &two, &other].map(|d| d.staging(id).unwrap());
+        assert_ne!(names[0], names[1]);
+        assert_ne!(names[1], names[2]);
+        assert_ne!(names[0], names[2]);
+        // The same shard finds its own file again (a rerun resumes).
+        assert_eq!(
+            LocalDir::open(&root, &key(0, 2))
+                .unwrap()
+                .staging(id)
+                .unwrap(),
+            names[1]
+        );
+        // A verified file is found at the download's `.part` only for its
+        // own shard.
+        assert_eq!(one.staged_verified(id).unwrap(), None);
+        let part = crate::outfile::OutputPaths::for_target(&names[1]).part;
+        std::fs::write(&part, b"x").unwrap();
+        assert_eq!(two.staged_verified(id).unwrap(), Some(part));
+        assert_eq!(one.staged_verified(id).unwrap(), None);
+        let _ = std::fs::remove_dir_all(&root);
     }
 }

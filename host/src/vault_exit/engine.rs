@@ -25,6 +25,7 @@ use super::{JOB_DESCRIPTION, OUTPUT_VALIDITY, VaultExitArgs};
 use crate::client::Client;
 use crate::download::RetryPolicy;
 use crate::error::HostError;
+use crate::outfile::{OutputLock, OutputPaths};
 use crate::progress::Counters;
 
 /// The stages' shared context.
@@ -33,6 +34,8 @@ pub struct Engine<'a> {
     a: &'a VaultExitArgs,
     key: &'a ShardKey,
     dest: &'a LocalDir,
+    /// This shard's lock: no other process writes its staging files.
+    shard_lock: &'a OutputLock,
     st: &'a State,
     quiet: bool,
     vault: Vault,
@@ -85,12 +88,21 @@ struct Worker<'a> {
     a: &'a VaultExitArgs,
     vault: &'a str,
     dest: &'a LocalDir,
+    shard_lock: &'a OutputLock,
 }
 
 impl Worker<'_> {
     fn download(&self, row: &Row, counters: &Counters) -> Result<Done, HostError> {
         let staged = self.dest.staging(&row.archive_id)?;
-        fetch::one(self.client, self.a, self.vault, row, &staged, counters)
+        fetch::one(
+            self.client,
+            self.a,
+            self.vault,
+            row,
+            &staged,
+            self.shard_lock,
+            counters,
+        )
     }
 }
 
@@ -101,6 +113,7 @@ impl<'a> Engine<'a> {
         a: &'a VaultExitArgs,
         key: &'a ShardKey,
         dest: &'a LocalDir,
+        shard_lock: &'a OutputLock,
         st: &'a State,
         quiet: bool,
     ) -> Self {
@@ -109,6 +122,7 @@ impl<'a> Engine<'a> {
             a,
             key,
             dest,
+            shard_lock,
             st,
             quiet,
             vault: Vault {
@@ -141,6 +155,7 @@ impl<'a> Engine<'a> {
                     a: self.a,
                     vault: &self.key.vault,
                     dest: self.dest,
+                    shard_lock: self.shard_lock,
                 };
                 s.spawn(move || {
                     loop {
@@ -605,6 +620,10 @@ impl<'a> Engine<'a> {
         let mut receipts = Vec::new();
         let mut ids = Vec::new();
         for (((row, done), tree), c) in items.into_iter().zip(&trees).zip(committed) {
+            if let Some(journal) = &done.journal {
+                // Kept until now for a crash before `verified`; of no use since.
+                let _ = std::fs::remove_file(journal);
+            }
             match c {
                 Ok(_) => {
                     receipts.push(self.receipt(&row, tree, &done.sha256, &done.level, done.checks));
@@ -652,13 +671,14 @@ impl<'a> Engine<'a> {
             let Some((tree, sha)) = row.hashes.clone() else {
                 continue;
             };
-            let staged = self.dest.staging(&row.archive_id)?;
-            if std::fs::symlink_metadata(&staged).is_ok_and(|m| m.is_file())
+            if let Some(staged) = self.dest.staged_verified(&row.archive_id)?
                 && let Err(e) = self.dest.commit(&staged, &row.path)
             {
                 self.st.mark_failed(&row.archive_id, &e.to_string())?;
                 continue;
             }
+            let staging = OutputPaths::for_target(&self.dest.staging(&row.archive_id)?);
+            let _ = std::fs::remove_file(staging.journal);
             let checks = vec![super::receipts::Check {
                 check: "tree-hash".into(),
                 source: "recorded in the state before a restart".into(),

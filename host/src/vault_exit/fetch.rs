@@ -20,6 +20,7 @@ use crate::client::{Client, JobLocation};
 use crate::download::{Fetched, Request};
 use crate::error::HostError;
 use crate::job::{JobError, JobFacts};
+use crate::outfile::{OutputLock, OutputPaths};
 use crate::progress::Counters;
 
 /// How the report names the inventory's hash.
@@ -28,8 +29,10 @@ pub const INVENTORY_LABEL: &str = "inventory SHA256TreeHash";
 /// A verified archive in its staging file.
 #[derive(Debug)]
 pub struct Done {
-    /// The staging file.
+    /// The staging file: the download's `.part`, durable.
     pub staged: PathBuf,
+    /// Its journal, when the download made one (a large archive).
+    pub journal: Option<PathBuf>,
     /// Its tree hash, as the core composed it.
     pub tree_hash: Digest,
     /// Its plain SHA-256.
@@ -42,13 +45,16 @@ pub struct Done {
     pub bytes: u64,
 }
 
-/// Downloads and verifies `row`'s current job into `staged`.
+/// Downloads and verifies `row`'s current job into `staged`'s `.part`
+/// (left there, durable, for the caller to commit); `shard_lock` keeps
+/// every other run from `staged`'s files.
 pub fn one(
     c: &Client,
     a: &VaultExitArgs,
     vault: &str,
     row: &Row,
     staged: &Path,
+    shard_lock: &OutputLock,
     counters: &Counters,
 ) -> Result<Done, HostError> {
     let job_id = row.job_id.clone().unwrap_or_default();
@@ -66,10 +72,13 @@ pub fn one(
         ..Request::default()
     };
     let seen: RefCell<Option<JobFacts>> = RefCell::new(None);
-    let fetched = crate::download::fetch_job_output(
+    let fetched = crate::download::fetch_job_output_staged(
         c,
         &loc,
-        staged,
+        &crate::download::Staged {
+            target: staged,
+            exclusive: shard_lock,
+        },
         &request,
         super::inventory::retry_policy(a),
         counters,
@@ -79,7 +88,8 @@ pub fn one(
         },
     )
     .map_err(|e| with_all_values(e, row, seen.borrow().as_ref()))?;
-    finish(row, staged, fetched)
+    let paths = OutputPaths::for_target(staged);
+    finish(row, &paths, fetched)
 }
 
 /// DescribeJob must be of this archive, and of the inventory's size.
@@ -125,7 +135,7 @@ fn with_all_values(e: HostError, row: &Row, facts: Option<&JobFacts>) -> HostErr
     ))
 }
 
-fn finish(row: &Row, staged: &Path, f: Fetched) -> Result<Done, HostError> {
+fn finish(row: &Row, paths: &OutputPaths, f: Fetched) -> Result<Done, HostError> {
     let v = &f.outcome.verdict;
     if v.bytes != row.size {
         return Err(size_mismatch(row.size, "downloaded bytes", v.bytes));
@@ -156,10 +166,14 @@ fn finish(row: &Row, staged: &Path, f: Fetched) -> Result<Done, HostError> {
         },
         expected: row.size.to_string(),
     });
+    let journal = std::fs::symlink_metadata(&paths.journal)
+        .is_ok()
+        .then(|| paths.journal.clone());
     Ok(Done {
-        staged: staged.to_owned(),
+        staged: paths.part.clone(),
+        journal,
         tree_hash: v.tree_hash,
-        sha256: sha256_of(staged)?,
+        sha256: sha256_of(&paths.part)?,
         level: v.level.to_string(),
         checks,
         bytes: v.bytes,

@@ -224,7 +224,7 @@ pub fn run(
         index: shard_index(a, |k| std::env::var(k).ok())?,
         count: a.shard_count,
     };
-    let dest = LocalDir::open(&a.dest)?;
+    let dest = LocalDir::open(&a.dest, &key)?;
     let state_path = key.state_path(&dest.state_dir());
     if a.dry_run {
         return status::dry_run(a, &key, &state_path, client);
@@ -233,7 +233,7 @@ pub fn run(
     let lock = crate::outfile::OutputLock::acquire(&lock_path)?;
     crate::interrupt::install()
         .map_err(|e| HostError::Internal(format!("signal handlers: {e}")))?;
-    let result = run_locked(a, quiet, &key, &dest, &state_path, client);
+    let result = run_locked(a, quiet, &key, &dest, &state_path, &lock, client);
     lock.release();
     result
 }
@@ -244,6 +244,7 @@ fn run_locked(
     key: &ShardKey,
     dest: &LocalDir,
     state_path: &std::path::Path,
+    shard_lock: &crate::outfile::OutputLock,
     client: impl FnOnce() -> Result<Client, HostError>,
 ) -> Result<i32, HostError> {
     let mut st = State::open(state_path, key)?;
@@ -266,7 +267,7 @@ fn run_locked(
         status::print_summary(&st, key, a.json)?;
         return Ok(exit::OK);
     }
-    let engine = engine::Engine::new(&client, a, key, dest, &st, quiet);
+    let engine = engine::Engine::new(&client, a, key, dest, shard_lock, &st, quiet);
     let stopped = engine.run()?;
     status::print_summary(&st, key, a.json)?;
     let counts = st.counts()?;

@@ -6,7 +6,10 @@
 //! final `fsync` before the rename finds little left to do) and the reader
 //! never waits for a disk flush. Bytes are written before they are hashed,
 //! so a checkpoint (the hasher at a whole MiB of the file) only ever
-//! describes bytes already in the file.
+//! describes bytes already in the file. A body too short to reach a
+//! checkpoint (under 16 MiB to go) is read, written and hashed on the
+//! calling thread alone ([`stream_here`]): nothing of it is journalled, so
+//! there is nothing for the other two threads to overlap.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -51,8 +54,38 @@ pub(in crate::download) struct End {
 /// What the hashing thread hands back.
 type Hashed = Result<(Verifier, Option<(u64, TreeHasher)>), CoreError>;
 
-/// Streams `body` into `file` from offset `written` and through `verifier`.
+/// Whether a body of at most `left` more bytes is streamed on the calling
+/// thread alone: one too short to reach a checkpoint the syncing thread
+/// would journal. Two threads of its own would cost more to start than
+/// they overlap (a vault's small archives, thousands of them).
+fn on_one_thread(left: Option<u64>) -> bool {
+    left.is_some_and(|n| n < DURABLE_EVERY)
+}
+
+/// Where a body starts: the verifier, the bytes already in the file, and
+/// how many more the body should bring, when known.
+pub(in crate::download) type Start = (Verifier, u64, Option<u64>);
+
+/// Streams `body` into `file` from offset `written` and through
+/// `verifier`: on this thread alone when it is short ([`on_one_thread`]),
+/// else in three threads.
 pub(in crate::download) fn stream(
+    body: &mut impl Read,
+    file: &File,
+    part_path: &Path,
+    (verifier, written, left): Start,
+    counters: &Counters,
+    kept: &mut Kept,
+) -> Result<End, HostError> {
+    if on_one_thread(left) {
+        stream_here(body, file, part_path, verifier, written, counters)
+    } else {
+        threaded(body, file, part_path, verifier, written, counters, kept)
+    }
+}
+
+/// [`stream`] in three threads.
+fn threaded(
     body: &mut impl Read,
     file: &File,
     part_path: &Path,
@@ -103,8 +136,7 @@ pub(in crate::download) fn stream(
     })
 }
 
-/// The hashing thread: feeds full buffers to the verifier, split at
-/// whole-MiB boundaries of the file so a checkpoint is a leaf boundary.
+/// The hashing thread: feeds full buffers to the verifier.
 fn hash_buffers(
     mut verifier: Verifier,
     mut pos: u64,
@@ -113,22 +145,79 @@ fn hash_buffers(
 ) -> Hashed {
     let mut checkpoint = None;
     for (buf, n) in full {
-        let mut chunk = &buf[..n];
-        while !chunk.is_empty() {
-            let to_boundary = (LEAF_SIZE - pos % LEAF_SIZE) as usize;
-            let (now, rest) = chunk.split_at(to_boundary.min(chunk.len()));
-            verifier.update(now)?;
-            pos += now.len() as u64;
-            if pos.is_multiple_of(LEAF_SIZE) {
-                checkpoint = Some((pos, verifier.hasher().clone()));
-            }
-            chunk = rest;
-        }
+        feed(&mut verifier, &mut pos, &buf[..n], &mut checkpoint)?;
         if empty.send(buf).is_err() {
             break;
         }
     }
     Ok((verifier, checkpoint))
+}
+
+/// Feeds `chunk`, the file's bytes from `pos`, to the verifier, split at
+/// whole-MiB boundaries of the file so a checkpoint is a leaf boundary.
+fn feed(
+    verifier: &mut Verifier,
+    pos: &mut u64,
+    mut chunk: &[u8],
+    checkpoint: &mut Option<(u64, TreeHasher)>,
+) -> Result<(), CoreError> {
+    while !chunk.is_empty() {
+        let to_boundary = (LEAF_SIZE - *pos % LEAF_SIZE) as usize;
+        let (now, rest) = chunk.split_at(to_boundary.min(chunk.len()));
+        verifier.update(now)?;
+        *pos += now.len() as u64;
+        if pos.is_multiple_of(LEAF_SIZE) {
+            *checkpoint = Some((*pos, verifier.hasher().clone()));
+        }
+        chunk = rest;
+    }
+    Ok(())
+}
+
+/// [`stream`] of a short body on this thread alone: read, written, then
+/// hashed, one buffer at a time (the same order: bytes are in the file
+/// before a checkpoint describes them). Nothing is journalled; a signal or
+/// a cut ends it as it ends the threaded loop.
+fn stream_here(
+    body: &mut impl Read,
+    file: &File,
+    part_path: &Path,
+    mut verifier: Verifier,
+    written: u64,
+    counters: &Counters,
+) -> Result<End, HostError> {
+    let mut buf = Buffer::new();
+    let (mut pos, mut hashed) = (written, written);
+    let mut checkpoint = None;
+    let mut cut = None;
+    let mut interrupted = false;
+    loop {
+        if crate::interrupt::requested() {
+            interrupted = true;
+            break;
+        }
+        let n = match read_some(body, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => {
+                cut = Some(e);
+                break;
+            }
+        };
+        let mut f = file;
+        f.write_all(&buf[..n])
+            .map_err(|e| HostError::io(part_path, e))?;
+        pos += n as u64;
+        counters.bytes.store(pos, Ordering::Relaxed);
+        feed(&mut verifier, &mut hashed, &buf[..n], &mut checkpoint)?;
+    }
+    Ok(End {
+        verifier,
+        checkpoint,
+        pos,
+        cut,
+        interrupted,
+    })
 }
 
 /// The syncing thread: for each position the writer reached (the latest
@@ -235,6 +324,73 @@ mod tests {
         (dir, journal_path, kept)
     }
 
+    /// A short body on one thread ends where the threaded loop ends: the
+    /// same bytes in the file, the same verdict, the same checkpoint; a
+    /// body of a checkpoint or more takes the threads.
+    #[test]
+    fn a_short_body_on_one_thread_ends_as_the_threaded_loop_does() {
+        assert!(on_one_thread(Some(DURABLE_EVERY - 1)));
+        assert!(!on_one_thread(Some(DURABLE_EVERY)));
+        assert!(!on_one_thread(None));
+        let dir = std::env::temp_dir().join(format!("gv-body-here-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let len = 3 * LEAF_SIZE + 12_345;
+        let payload: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+        let expect = glacier_verify_core::Expectation {
+            job: glacier_verify_core::JobKind::Inventory,
+            output_len: Some(len),
+            range: None,
+            tree_hash: None,
+        };
+        let head = stream_head("vault", "job", Some(len), None);
+        let mut ends = Vec::new();
+        for (name, left) in [("here", Some(len)), ("threads", None)] {
+            let part_path = dir.join(format!("{name}.part"));
+            let journal = dir.join(format!("{name}.part.journal"));
+            let mut kept = Kept {
+                journal: Journal::open_stream(&journal, &head, Some(len))
+                    .unwrap()
+                    .journal,
+                upto: 0,
+            };
+            let file = File::create(&part_path).unwrap();
+            let mut verifier = Verifier::new(expect).unwrap();
+            let len_text = len.to_string();
+            let mut head = glacier_verify_core::HeadBuilder::new(200).unwrap();
+            head.header(b"Content-Length", len_text.as_bytes()).unwrap();
+            verifier.on_head(&head.finish().unwrap()).unwrap();
+            let counters = Counters::default();
+            let end = stream(
+                &mut &payload[..],
+                &file,
+                &part_path,
+                (verifier, 0, left),
+                &counters,
+                &mut kept,
+            )
+            .unwrap();
+            assert_eq!(std::fs::read(&part_path).unwrap(), payload, "{name}");
+            assert!(!journal.exists(), "{name}: journalled a short body");
+            ends.push(end);
+        }
+        let [here, threads] = <[End; 2]>::try_from(ends).ok().unwrap();
+        assert_eq!(here.pos, threads.pos);
+        assert!(here.cut.is_none() && !here.interrupted);
+        let (a, b) = (here.checkpoint.unwrap(), threads.checkpoint.unwrap());
+        assert_eq!(a.0, 3 * LEAF_SIZE);
+        assert_eq!(a.0, b.0);
+        assert_eq!(a.1.bytes(), b.1.bytes());
+        assert_eq!(a.1.finalize(), b.1.finalize());
+        let (a, b) = (
+            here.verifier.finish_part().unwrap(),
+            threads.verifier.finish_part().unwrap(),
+        );
+        assert_eq!(a.tree_hash, b.tree_hash);
+        assert_eq!(a.tree_hash, glacier_verify_core::tree_hash(&payload));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     /// The syncing thread flushes once for every position it finds queued
     /// and journals only the latest whole MiB of them.
     #[test]
@@ -307,7 +463,12 @@ mod tests {
             .unwrap();
         let counters = Counters::default();
         let r = stream(
-            &mut body, &file, &part_path, verifier, 0, &counters, &mut kept,
+            &mut body,
+            &file,
+            &part_path,
+            (verifier, 0, None),
+            &counters,
+            &mut kept,
         );
         let e = r.err().expect("the flush failed");
         assert!(matches!(e, HostError::Io { .. }), "{e:?}");
