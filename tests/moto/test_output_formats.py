@@ -6,6 +6,8 @@ are checked by the unit tests in host/src/render/."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 FORMATS = ["json", "text", "table"]
@@ -33,9 +35,24 @@ def _commands(moto) -> dict[str, list[str]]:
     "describe-job missing field",
 ])
 def test_same_bytes_as_the_aws_cli(moto, name, fmt):
+    _wait_for_settled_jobs(moto)
     args = _commands(moto)[name] + ["--output", fmt, "--color", "off"]
     aws = moto.aws("glacier", *args, "--account-id", "-")
     assert aws.code == 0, aws
     gv = moto.gv(*args, json_report=False)
     assert gv.code == 0, gv
     assert gv.stdout.decode() == aws.stdout.decode(), f"{gv}\n--- the AWS CLI printed:\n{aws.stdout.decode()}"
+
+
+def _wait_for_settled_jobs(moto, timeout: float = 90.0) -> None:
+    """Waits until no job of the shared vault is in progress. moto completes
+    a job some seconds after it was initiated (other tests initiate jobs in
+    this vault and move on), and a job that completes between the AWS CLI's
+    call and ours would make the two answers differ."""
+    deadline = time.monotonic() + timeout
+    while True:
+        jobs = moto.client.list_jobs(vaultName=moto.vault)["JobList"]
+        if not any(j["StatusCode"] == "InProgress" for j in jobs):
+            return
+        assert time.monotonic() < deadline, f"jobs still in progress after {timeout} s: {jobs}"
+        time.sleep(0.5)
