@@ -102,14 +102,19 @@ pub type Recorded = (u64, Digest, HeaderHash);
 /// nothing on disk claims any byte, exactly as a journal with only its
 /// head lines would not.
 pub struct Journal {
-    /// `None` until the first record of a journal created lazily.
-    file: Option<File>,
+    file: Backing,
     path: PathBuf,
-    /// The second line, for a journal not yet created.
-    head: Option<String>,
     /// Lines written with the next durable record (see
     /// [`Journal::record_line_later`]).
     pending: String,
+}
+
+/// Where a journal's records go.
+enum Backing {
+    /// The file, appending.
+    Open(File),
+    /// Not created yet: made, with this second line, by the first record.
+    Lazy { head: String },
 }
 
 /// A journal opened for a run, with what an earlier run recorded in it.
@@ -160,9 +165,10 @@ impl Journal {
             // first durable record, if the stream reaches one.
             return Ok(Opened {
                 journal: Journal {
-                    file: None,
+                    file: Backing::Lazy {
+                        head: head.to_owned(),
+                    },
                     path: path.to_owned(),
-                    head: Some(head.to_owned()),
                     pending: String::new(),
                 },
                 records: StreamState::default(),
@@ -188,9 +194,8 @@ impl Journal {
                     file.write_all(b"\n").map_err(|e| HostError::io(path, e))?;
                 }
                 let journal = Journal {
-                    file: Some(file),
+                    file: Backing::Open(file),
                     path: path.to_owned(),
-                    head: None,
                     pending: String::new(),
                 };
                 Ok(Opened {
@@ -215,9 +220,8 @@ impl Journal {
     /// A new journal for `head`, replacing whatever regular file was there.
     fn fresh(path: &Path, head: &str) -> Result<Journal, HostError> {
         Ok(Journal {
-            file: Some(Self::create(path, head, "")?),
+            file: Backing::Open(Self::create(path, head, "")?),
             path: path.to_owned(),
-            head: None,
             pending: String::new(),
         })
     }
@@ -235,7 +239,7 @@ impl Journal {
     /// Whether the journal exists on disk (a lazily created one only once
     /// a record was made durable).
     pub fn exists(&self) -> bool {
-        self.file.is_some()
+        matches!(self.file, Backing::Open(_))
     }
 
     /// Appends a record line durably.
@@ -256,10 +260,13 @@ impl Journal {
     fn append(&mut self, lines: &str) -> Result<(), HostError> {
         let mut all = std::mem::take(&mut self.pending);
         all.push_str(lines);
-        let Some(file) = &mut self.file else {
-            let head = self.head.take().unwrap_or_default();
-            self.file = Some(Self::create(&self.path, &head, &all)?);
-            return Ok(());
+        let file = match &mut self.file {
+            Backing::Open(file) => file,
+            Backing::Lazy { head } => {
+                let created = Self::create(&self.path, head, &all)?;
+                self.file = Backing::Open(created);
+                return Ok(());
+            }
         };
         file.write_all(all.as_bytes())
             .map_err(|e| HostError::io(&self.path, e))?;
@@ -295,7 +302,10 @@ impl Journal {
 
     /// Flushes to disk (nothing to do for a journal not yet created).
     pub fn sync(&self) -> std::io::Result<()> {
-        self.file.as_ref().map_or(Ok(()), File::sync_all)
+        match &self.file {
+            Backing::Open(file) => file.sync_all(),
+            Backing::Lazy { .. } => Ok(()),
+        }
     }
 }
 
