@@ -161,7 +161,7 @@ pub(super) fn download(d: &Download<'_>) -> Result<Finished, HostError> {
             )));
         }
     }
-    let kept = parts.kept.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut kept = parts.kept.into_inner().unwrap_or_else(|p| p.into_inner());
     let journal = parts
         .journal
         .into_inner()
@@ -170,7 +170,7 @@ pub(super) fn download(d: &Download<'_>) -> Result<Finished, HostError> {
     journal
         .sync()
         .map_err(|e| HostError::io(&d.paths.journal, e))?;
-    let fields = kept.fields.clone().unwrap_or_default();
+    let fields = kept.fields.take().unwrap_or_default();
     let info = parts_info(layout, &kept, &verdict)?;
     let mut outcome = outcome(d, verdict, fields, info);
     outcome.warnings.splice(0..0, parts.journal_notes);
