@@ -115,14 +115,7 @@ pub fn print_to(stream: Stream, operation: &str, doc: &impl Serialize) -> Result
     let Some(text) = text else {
         return Ok(());
     };
-    let written = match stream {
-        Stream::Stdout => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes()).and_then(|()| out.flush())
-        }
-        Stream::Stderr => std::io::stderr().lock().write_all(text.as_bytes()),
-    };
-    written.map_err(|e| HostError::io("<stdout>", e))
+    write_out(stream, |w| w.write_all(text.as_bytes()))
 }
 
 /// [`print_to`] for one of our own documents that can be large (a report
@@ -140,15 +133,43 @@ pub fn print_streamed(
     if output.format != Format::Json || output.query.is_some() || shapes::reshapes(operation) {
         return print_to(stream, operation, doc);
     }
-    let written = match stream {
-        Stream::Stdout => write_json(&mut std::io::BufWriter::new(std::io::stdout().lock()), doc),
-        Stream::Stderr => write_json(&mut std::io::BufWriter::new(std::io::stderr().lock()), doc),
+    write_out(stream, |w| write_json(w, doc))
+}
+
+/// Runs `write` on `stream` (buffered, flushed at the end); an error names
+/// the stream.
+fn write_out(
+    stream: Stream,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), HostError> {
+    fn on(
+        w: &mut dyn Write,
+        write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        write(&mut *w)?;
+        w.flush()
+    }
+    let (written, name) = match stream {
+        Stream::Stdout => (
+            on(
+                &mut std::io::BufWriter::new(std::io::stdout().lock()),
+                write,
+            ),
+            "<stdout>",
+        ),
+        Stream::Stderr => (
+            on(
+                &mut std::io::BufWriter::new(std::io::stderr().lock()),
+                write,
+            ),
+            "<stderr>",
+        ),
     };
-    written.map_err(|e| HostError::io("<stdout>", e))
+    written.map_err(|e| HostError::io(name, e))
 }
 
 /// `doc` as [`json`] prints it, written to `w` as it is serialised.
-fn write_json(w: &mut impl Write, doc: &impl Serialize) -> std::io::Result<()> {
+fn write_json<W: Write + ?Sized>(w: &mut W, doc: &impl Serialize) -> std::io::Result<()> {
     let mut ser = serde_json::Serializer::with_formatter(
         &mut *w,
         serde_json::ser::PrettyFormatter::with_indent(b"    "),
