@@ -173,20 +173,44 @@ impl Destination for LocalDir {
                 Ok((*name).to_owned())
             })
             .collect();
-        let mut synced = std::collections::BTreeSet::new();
-        for target in dirs {
-            if let Some(parent) = target.parent()
-                && synced.insert(parent.to_owned())
-            {
-                crate::journal::sync_parent(&target);
-            }
-        }
+        let parents: std::collections::BTreeSet<&Path> =
+            dirs.iter().filter_map(|t| t.parent()).collect();
+        sync_dirs(parents.into_iter().collect());
         out
     }
 
     fn record_many(&self, rs: &[Receipt]) -> Result<(), HostError> {
         receipts::append_many(&self.root, &self.state_dir(), rs)
     }
+}
+
+/// Directories synced at once, at most: a directory's fsync waits for
+/// the disk, and the disk serves several at once (a batch of archives
+/// spread over many directories waits for the slowest, not for the sum).
+const DIR_SYNCS_AT_ONCE: usize = 8;
+
+/// Syncs each of `dirs` (so that the renames into them are durable), on up
+/// to [`DIR_SYNCS_AT_ONCE`] threads.
+fn sync_dirs(dirs: Vec<&Path>) {
+    let threads = dirs.len().min(DIR_SYNCS_AT_ONCE);
+    if threads <= 1 {
+        dirs.iter().for_each(|d| crate::journal::sync_dir(d));
+        return;
+    }
+    let next = std::sync::Mutex::new(dirs.into_iter());
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                while let Some(d) = next
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .next()
+                {
+                    crate::journal::sync_dir(d);
+                }
+            });
+        }
+    });
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use super::committer;
 use super::destination::{Destination, LocalDir};
 use super::fetch::{self, Done};
 use super::jobs::{self, Vault};
@@ -63,6 +64,109 @@ enum Answer {
 
 /// InitiateJob calls recorded `initiating` in one transaction, at most.
 const INITIATE_BATCH: usize = 64;
+
+/// How long the InitiateJob calls due may wait to be made together.
+const INITIATE_GATHER: Duration = Duration::from_millis(50);
+
+/// The calls one batch gathers at `rate` per second (within
+/// [`INITIATE_GATHER`]), one at least.
+fn initiate_batch(rate: f64) -> usize {
+    ((rate * INITIATE_GATHER.as_secs_f64()) as usize).clamp(1, INITIATE_BATCH)
+}
+
+/// InitiateJob calls of a batch under way at once, at most: the rate is
+/// kept by the batch sizes; this only keeps one slow answer from holding
+/// up the calls behind it.
+const INITIATE_AT_ONCE: usize = 8;
+
+/// Why a batch's InitiateJob calls stopped early.
+enum Halt {
+    /// Throttled or a transient failure: no job; the row is planned again.
+    Later,
+    /// PolicyEnforcedException, with the error.
+    Policy(String),
+    /// An error that stops the run.
+    Fatal(HostError),
+}
+
+/// One InitiateJob call: a job, an archive that cannot be retrieved,
+/// or a reason to stop calling.
+fn call_one(c: &Client, vault: &Vault, tier: &str, row: &Row) -> Result<Answer, Halt> {
+    match jobs::initiate_archive(c, vault, &row.archive_id, tier) {
+        Ok(job_id) => Ok(Answer::Job(job_id, now())),
+        Err(f) => {
+            let code = match &f.error {
+                HostError::Service(s) => s.code.as_str(),
+                _ => "",
+            };
+            match code {
+                "ResourceNotFoundException" | "InvalidParameterValueException" => {
+                    Ok(Answer::Failed(format!("InitiateJob: {}", f.error)))
+                }
+                "PolicyEnforcedException" => Err(Halt::Policy(f.error.to_string())),
+                _ if f.class != glacier_verify_core::RetryClass::Fatal => Err(Halt::Later),
+                _ => Err(Halt::Fatal(f.error)),
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Archives handed out per download worker (running and queued).
+const QUEUE_PER_WORKER: usize = 4;
+
+/// Finished downloads recorded together once this many wait …
+const RECORD_BATCH: usize = 64;
+
+/// … or once the first of them has waited this long. A crash loses at
+/// most these: their rows are still `downloading`, so they are downloaded
+/// again, never lost and never recorded twice.
+const RECORD_WAIT: Duration = Duration::from_millis(100);
+
+/// The engine's ends of the committer's channels.
+pub struct Commits {
+    /// Batches to commit; `None` once the run ends (the committer then stops).
+    tx: Option<mpsc::Sender<Vec<committer::Work>>>,
+    /// What it committed.
+    rx: mpsc::Receiver<Result<committer::Committed, HostError>>,
+}
+
+/// Finished downloads not yet recorded.
+#[derive(Default)]
+struct Pending {
+    items: Vec<(Row, Result<Done, HostError>)>,
+    /// When the first of `items` arrived.
+    since: Option<Instant>,
+}
+
+impl Pending {
+    fn push(&mut self, row: Row, r: Result<Done, HostError>) {
+        self.since.get_or_insert_with(Instant::now);
+        self.items.push((row, r));
+    }
+
+    /// Whether to record now: enough are waiting, the first has waited
+    /// [`RECORD_WAIT`], or nothing else is coming (`in_flight == 0`).
+    fn due(&self, in_flight: usize) -> bool {
+        !self.items.is_empty()
+            && (self.items.len() >= RECORD_BATCH
+                || in_flight == 0
+                || self.due_in() == Some(Duration::ZERO))
+    }
+
+    /// How long until the first waiting one is due.
+    fn due_in(&self) -> Option<Duration> {
+        self.since.map(|t| RECORD_WAIT.saturating_sub(t.elapsed()))
+    }
+
+    fn take(&mut self) -> Vec<(Row, Result<Done, HostError>)> {
+        self.since = None;
+        std::mem::take(&mut self.items)
+    }
+}
 
 /// Downloads' byte rate, measured in this run.
 #[derive(Default)]
@@ -146,7 +250,15 @@ impl<'a> Engine<'a> {
         // Set when the loop ends: archives still queued are handed back
         // unstarted (ready again), not downloaded after the run stopped.
         let stop = std::sync::atomic::AtomicBool::new(false);
+        let (commit_tx, commit_rx) = mpsc::channel::<Vec<committer::Work>>();
+        let (committed_tx, committed_rx) = mpsc::channel();
+        let mut commits = Commits {
+            tx: Some(commit_tx),
+            rx: committed_rx,
+        };
         std::thread::scope(|s| {
+            let dest: &dyn Destination = self.dest;
+            s.spawn(move || committer::run(dest, &commit_rx, &committed_tx));
             for _ in 0..parallel {
                 let done_tx = done_tx.clone();
                 let (work_rx, counters, stop) = (&work_rx, &counters, &stop);
@@ -177,13 +289,27 @@ impl<'a> Engine<'a> {
                 });
             }
             drop(done_tx);
-            let result = self.main_loop(&work_tx, &done_rx, &counters, parallel);
+            let mut pending = Pending::default();
+            let result = self.main_loop(
+                &work_tx,
+                &done_rx,
+                &counters,
+                parallel,
+                &mut pending,
+                &mut commits,
+            );
             stop.store(true, std::sync::atomic::Ordering::SeqCst);
             drop(work_tx);
-            // Workers finish their archive (or stop at the signal).
-            let rest: Vec<_> = done_rx.iter().map(|(row, r, _)| (row, r)).collect();
-            let _ = self.finish_all(rest);
-            result
+            // Workers finish their archive (or stop at the signal); what
+            // finished is recorded, whatever stopped the loop.
+            pending
+                .items
+                .extend(done_rx.iter().map(|(row, r, _)| (row, r)));
+            let finished = self.finish_all(pending.take(), &commits);
+            // Every batch handed to the committer comes back before the run ends.
+            commits.tx = None;
+            let committed = self.committed(&mut commits, true);
+            result.and_then(|r| finished.and(committed).map(|()| r))
         })
     }
 
@@ -193,6 +319,8 @@ impl<'a> Engine<'a> {
         done: &mpsc::Receiver<Result_>,
         counters: &Counters,
         parallel: usize,
+        pending: &mut Pending,
+        commits: &mut Commits,
     ) -> Result<Option<HostError>, HostError> {
         let mut in_flight = 0usize;
         let mut rate = Rate::default();
@@ -202,10 +330,21 @@ impl<'a> Engine<'a> {
         let mut shown = Instant::now() - Duration::from_secs(10);
         let started = Instant::now();
         let interval = Duration::from_secs_f64(1.0 / self.a.initiate_rate);
-        // Finished downloads are recorded together: one transaction, one
-        // receipt append, for all those that finished since the last turn.
-        let take = |first: Option<Result_>, in_flight: &mut usize, rate: &mut Rate| {
-            let mut out = Vec::new();
+        // At a high rate, the calls due are gathered for a while, so that
+        // each batch's `initiating` marks share one durable commit.
+        let gather =
+            (interval * (initiate_batch(self.a.initiate_rate) - 1) as u32).min(INITIATE_GATHER);
+        // Archives handed to the workers and not yet back: enough queued
+        // that no worker waits while this thread records or initiates.
+        let depth = QUEUE_PER_WORKER * parallel;
+        // Finished downloads wait in `pending` and are recorded together
+        // (one transaction, one sync per directory, one receipt append)
+        // once there are enough of them or the first has waited long
+        // enough ([`Pending::due`]).
+        let take = |first: Option<Result_>,
+                    in_flight: &mut usize,
+                    rate: &mut Rate,
+                    pending: &mut Pending| {
             for (row, r, took) in first
                 .into_iter()
                 .chain(std::iter::from_fn(|| done.try_recv().ok()))
@@ -215,14 +354,17 @@ impl<'a> Engine<'a> {
                     rate.bytes += d.bytes;
                     rate.busy += took;
                 }
-                out.push((row, r));
+                pending.push(row, r);
             }
-            out
         };
         loop {
-            let finished = take(None, &mut in_flight, &mut rate);
-            self.finish_all(finished)?;
-            if crate::interrupt::requested() {
+            take(None, &mut in_flight, &mut rate, pending);
+            let stopping = crate::interrupt::requested();
+            if stopping || pending.due(in_flight) {
+                self.finish_all(pending.take(), commits)?;
+            }
+            self.committed(commits, false)?;
+            if stopping {
                 if in_flight == 0 {
                     return Ok(Some(crate::download::interrupted(
                         "every verified archive is kept; the state is in DIR/.glacier-verify"
@@ -230,8 +372,7 @@ impl<'a> Engine<'a> {
                     )));
                 }
                 if let Ok(first) = done.recv() {
-                    let finished = take(Some(first), &mut in_flight, &mut rate);
-                    self.finish_all(finished)?;
+                    take(Some(first), &mut in_flight, &mut rate, pending);
                 }
                 continue;
             }
@@ -240,13 +381,13 @@ impl<'a> Engine<'a> {
             // While enough completed jobs wait for a worker, a listing
             // would find nothing the workers could start sooner: it waits
             // until the queue runs low (jobs stay downloadable for a day).
-            let queue_low = counts.of(Status::Ready) <= 2 * parallel as u64;
+            let queue_low = counts.of(Status::Ready) <= depth as u64;
             if open > 0 && queue_low && Instant::now() >= next_poll {
                 self.poll()?;
                 next_poll = Instant::now() + Duration::from_millis(self.a.poll_interval_ms);
             }
             let now = Instant::now();
-            if now >= next_initiate {
+            if now >= next_initiate + gather {
                 // The calls the rate allows since the last one was due, one
                 // at least, recorded `initiating` together before any call.
                 let due = now.duration_since(next_initiate).as_secs_f64() * self.a.initiate_rate;
@@ -279,9 +420,7 @@ impl<'a> Engine<'a> {
                     }
                 }
             }
-            // Twice as many handed out as there are workers: each has its
-            // next archive queued while this thread records the last.
-            let free = (2 * parallel).saturating_sub(in_flight);
+            let free = depth.saturating_sub(in_flight);
             if free > 0 {
                 let rows = self.st.rows(Status::Ready, free as u64)?;
                 if !rows.is_empty() {
@@ -303,7 +442,7 @@ impl<'a> Engine<'a> {
                 + counts.of(Status::Initiated)
                 + counts.of(Status::Ready)
                 + counts.of(Status::Downloading);
-            if active == 0 && in_flight == 0 {
+            if active == 0 && in_flight == 0 && pending.items.is_empty() {
                 let planned = counts.of(Status::Planned);
                 if planned == 0 || self.next_batch(&rate, 1)?.is_empty() {
                     // Done, or only archives the daily budget holds back.
@@ -311,17 +450,19 @@ impl<'a> Engine<'a> {
                     return Ok(None);
                 }
             }
-            // Wait for a download, or until InitiateJob is due again.
-            let wait = if counts.of(Status::Planned) > 0 {
-                next_initiate
-                    .saturating_duration_since(Instant::now())
-                    .clamp(Duration::from_millis(1), Duration::from_millis(50))
+            // Wait for a download, or until InitiateJob or the pending
+            // records are due.
+            let mut wait = if counts.of(Status::Planned) > 0 {
+                (next_initiate + gather).saturating_duration_since(Instant::now())
             } else {
                 Duration::from_millis(50)
             };
+            if let Some(due) = pending.due_in() {
+                wait = wait.min(due);
+            }
+            let wait = wait.clamp(Duration::from_millis(1), Duration::from_millis(50));
             if let Ok(first) = done.recv_timeout(wait) {
-                let finished = take(Some(first), &mut in_flight, &mut rate);
-                self.finish_all(finished)?;
+                take(Some(first), &mut in_flight, &mut rate, pending);
             }
         }
     }
@@ -378,48 +519,28 @@ impl<'a> Engine<'a> {
             rows.iter()
                 .try_for_each(|r| self.st.mark_initiating(&r.archive_id))
         })?;
-        let mut answers: Vec<(&Row, Answer)> = Vec::with_capacity(rows.len());
+        let (answers, halts) = self.call_all(rows);
+        let answers: Vec<(&Row, Answer)> = rows.iter().zip(answers).collect();
         let mut outcome = Initiated::Yes;
         let mut fatal = None;
-        for (i, row) in rows.iter().enumerate() {
-            if crate::interrupt::requested() {
-                answers.extend(rows[i..].iter().map(|r| (r, Answer::NotCalled)));
-                break;
-            }
-            match jobs::initiate_archive(
-                self.client,
-                &self.vault,
-                &row.archive_id,
-                self.a.tier.as_str(),
-            ) {
-                Ok(job_id) => answers.push((row, Answer::Job(job_id, now()))),
-                Err(f) => {
-                    let code = match &f.error {
-                        HostError::Service(s) => s.code.clone(),
-                        _ => String::new(),
-                    };
-                    match code.as_str() {
-                        "ResourceNotFoundException" | "InvalidParameterValueException" => {
-                            answers
-                                .push((row, Answer::Failed(format!("InitiateJob: {}", f.error))));
-                            continue;
-                        }
-                        "PolicyEnforcedException" => {
-                            self.note(&format!(
-                                "InitiateJob refused by the data retrieval policy ({}); downloads go on, initiating resumes in {} s",
-                                f.error,
-                                self.a.policy_pause_ms / 1000
-                            ));
-                            outcome = Initiated::Policy;
-                        }
-                        _ if f.class != glacier_verify_core::RetryClass::Fatal => {
-                            outcome = Initiated::Later;
-                        }
-                        _ => fatal = Some(f.error),
+        for halt in halts {
+            match halt {
+                Halt::Fatal(e) => {
+                    fatal.get_or_insert(e);
+                }
+                Halt::Policy(why) => {
+                    if !matches!(outcome, Initiated::Policy) {
+                        self.note(&format!(
+                            "InitiateJob refused by the data retrieval policy ({why}); downloads go on, initiating resumes in {} s",
+                            self.a.policy_pause_ms / 1000
+                        ));
                     }
-                    // No job was created for this one, and the rest were never called.
-                    answers.extend(rows[i..].iter().map(|r| (r, Answer::NotCalled)));
-                    break;
+                    outcome = Initiated::Policy;
+                }
+                Halt::Later => {
+                    if matches!(outcome, Initiated::Yes) {
+                        outcome = Initiated::Later;
+                    }
                 }
             }
         }
@@ -443,6 +564,59 @@ impl<'a> Engine<'a> {
             Some(e) => Err(e),
             None => Ok((calls, outcome)),
         }
+    }
+
+    /// InitiateJob for `rows`, up to [`INITIATE_AT_ONCE`] calls at a time:
+    /// each row's answer, and why the calls stopped early, if they did.
+    /// Once a call is throttled, fails transiently, is refused by the
+    /// policy or fails fatally, or a signal arrives, no further call
+    /// starts (the rows not called are [`Answer::NotCalled`]); calls
+    /// already under way finish and their answers count.
+    fn call_all(&self, rows: &[Row]) -> (Vec<Answer>, Vec<Halt>) {
+        let answers: Vec<std::sync::Mutex<Answer>> = rows
+            .iter()
+            .map(|_| std::sync::Mutex::new(Answer::NotCalled))
+            .collect();
+        let halts = std::sync::Mutex::new(Vec::new());
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let halted = std::sync::atomic::AtomicBool::new(false);
+        // Only what the calls need crosses to the threads (never the state).
+        let (client, vault, tier) = (self.client, &self.vault, self.a.tier.as_str());
+        let caller = || {
+            use std::sync::atomic::Ordering::SeqCst;
+            while !halted.load(SeqCst) && !crate::interrupt::requested() {
+                let i = next.fetch_add(1, SeqCst);
+                let Some(row) = rows.get(i) else { break };
+                match call_one(client, vault, tier, row) {
+                    Ok(a) => *lock(&answers[i]) = a,
+                    Err(h) => {
+                        halted.store(true, SeqCst);
+                        lock(&halts).push(h);
+                    }
+                }
+            }
+        };
+        let threads = rows.len().min(INITIATE_AT_ONCE);
+        if threads <= 1 {
+            caller();
+        } else {
+            std::thread::scope(|s| {
+                for _ in 0..threads {
+                    s.spawn(caller);
+                }
+            });
+        }
+        let answers = answers
+            .into_iter()
+            .map(|m| {
+                m.into_inner()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+            })
+            .collect();
+        let halts = halts
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        (answers, halts)
     }
 
     /// Rows left `initiating` by a crash: their job, if InitiateJob made
@@ -539,7 +713,11 @@ impl<'a> Engine<'a> {
     /// Records the results of downloads that finished together: the
     /// verified ones in one batch, then each failure. Every result is
     /// recorded; the first error (one that stops the run) is returned.
-    fn finish_all(&self, results: Vec<(Row, Result<Done, HostError>)>) -> Result<(), HostError> {
+    fn finish_all(
+        &self,
+        results: Vec<(Row, Result<Done, HostError>)>,
+        commits: &Commits,
+    ) -> Result<(), HostError> {
         let mut verified = Vec::new();
         let mut others = Vec::new();
         for (row, r) in results {
@@ -550,7 +728,7 @@ impl<'a> Engine<'a> {
         }
         let mut first = None;
         if !verified.is_empty()
-            && let Err(e) = self.verified(verified)
+            && let Err(e) = self.verified(verified, commits)
         {
             first = Some(e);
         }
@@ -596,45 +774,75 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Verified archives: recorded, under their names, their receipts
-    /// written — each step for all of them at once (one transaction, the
-    /// renames and one sync per directory, one receipt append, one
-    /// transaction).
+    /// Verified archives: recorded `verified` in one transaction, then
+    /// handed to the committer (renames, directory syncs, receipts; see
+    /// [`committer`]); their receipt marks follow when it hands them back
+    /// ([`Self::committed`]).
     ///
     /// The state says verified before a file moves: a crash between the
     /// two leaves a verified staging file that the next run renames
     /// ([`Self::write_missing_receipts`]) instead of downloading it again.
-    /// The receipt mark comes after the receipt lines, as for one archive.
-    fn verified(&self, items: Vec<(Row, Done)>) -> Result<(), HostError> {
+    fn verified(&self, items: Vec<(Row, Done)>, commits: &Commits) -> Result<(), HostError> {
         let trees: Vec<String> = items.iter().map(|(_, d)| d.tree_hash.to_string()).collect();
         self.st.durable(|| {
             items.iter().zip(&trees).try_for_each(|((row, d), tree)| {
                 self.st.mark_verified(&row.archive_id, tree, &d.sha256)
             })
         })?;
-        let files: Vec<(&std::path::Path, &str)> = items
-            .iter()
-            .map(|(row, d)| (d.staged.as_path(), row.path.as_str()))
+        let work = items
+            .into_iter()
+            .zip(&trees)
+            .map(|((row, done), tree)| committer::Work {
+                receipt: self.receipt(&row, tree, &done.sha256, &done.level, done.checks),
+                archive_id: row.archive_id,
+                staged: done.staged,
+                journal: done.journal,
+                name: row.path,
+            })
             .collect();
-        let committed = self.dest.commit_many(&files);
-        let mut receipts = Vec::new();
-        let mut ids = Vec::new();
-        for (((row, done), tree), c) in items.into_iter().zip(&trees).zip(committed) {
-            if let Some(journal) = &done.journal {
-                // Kept until now for a crash before `verified`; of no use since.
-                let _ = std::fs::remove_file(journal);
-            }
-            match c {
-                Ok(_) => {
-                    receipts.push(self.receipt(&row, tree, &done.sha256, &done.level, done.checks));
-                    ids.push(row.archive_id);
+        match &commits.tx {
+            Some(tx) if tx.send(work).is_ok() => Ok(()),
+            _ => Err(HostError::Internal("the committing thread stopped".into())),
+        }
+    }
+
+    /// Records what the committer finished: receipt marks in one
+    /// transaction, commit failures as failed. With `all`, waits for every
+    /// batch (the sender must be dropped first); else takes what is there.
+    fn committed(&self, commits: &mut Commits, all: bool) -> Result<(), HostError> {
+        let mut first = None;
+        loop {
+            let next = if all {
+                commits.rx.recv().ok()
+            } else {
+                commits.rx.try_recv().ok()
+            };
+            let Some(r) = next else { break };
+            match r {
+                Ok(c) => {
+                    let marked = self.st.batch(|| {
+                        c.recorded
+                            .iter()
+                            .try_for_each(|id| self.st.mark_receipt(id))
+                    });
+                    if let Err(e) = marked {
+                        first.get_or_insert(e);
+                    }
+                    for (id, e) in c.failed {
+                        if let Err(e) = self.st.mark_failed(&id, &e.to_string()) {
+                            first.get_or_insert(e);
+                        }
+                    }
                 }
-                Err(e) => self.st.mark_failed(&row.archive_id, &e.to_string())?,
+                Err(e) => {
+                    first.get_or_insert(e);
+                }
+            }
+            if first.is_some() && !all {
+                break;
             }
         }
-        self.dest.record_many(&receipts)?;
-        self.st
-            .batch(|| ids.iter().try_for_each(|id| self.st.mark_receipt(id)))
+        first.map_or(Ok(()), Err)
     }
 
     fn receipt(

@@ -17,6 +17,7 @@
 //!
 //! docs/vault-exit.md describes the stages, the schema and the receipts.
 
+pub mod committer;
 pub mod destination;
 pub mod engine;
 pub mod fetch;
