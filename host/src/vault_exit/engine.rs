@@ -471,7 +471,7 @@ impl<'a> Engine<'a> {
                 Some((job, done)) => {
                     self.st.mark_initiated(&row.archive_id, job, now())?;
                     if *done {
-                        self.st.mark_ready(&row.archive_id)?;
+                        self.st.mark_ready(&row.archive_id, None)?;
                     }
                 }
                 None => self.st.mark_back(&row.archive_id, Status::Planned)?,
@@ -518,7 +518,7 @@ impl<'a> Engine<'a> {
             }
         }
         self.st
-            .batch(|| ready.iter().try_for_each(|id| self.st.mark_ready(id)))
+            .batch(|| ready.iter().try_for_each(|id| self.st.mark_ready(id, None)))
     }
 
     /// A job failed or its output expired: a new job, a bounded number of times.
