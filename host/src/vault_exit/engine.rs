@@ -645,7 +645,7 @@ impl<'a> Engine<'a> {
                 Some((job, done)) => {
                     self.st.mark_initiated(&row.archive_id, job, now())?;
                     if *done {
-                        self.st.mark_ready(&row.archive_id)?;
+                        self.st.mark_ready(&row.archive_id, None)?;
                     }
                 }
                 None => self.st.mark_back(&row.archive_id, Status::Planned)?,
@@ -655,44 +655,53 @@ impl<'a> Engine<'a> {
     }
 
     /// ListJobs (completed): ready, or failed, for the jobs of this shard;
-    /// the jobs that completed are recorded ready in one transaction. Of
-    /// each listed job only its id and outcome are kept (a listing holds
-    /// every job of the vault, thousands when many are staged).
+    /// the jobs that completed are recorded ready in one transaction, each
+    /// with its job description as ListJobs returned it. Only the jobs of
+    /// this shard's waiting archives are kept (a listing holds every job of
+    /// the vault, thousands when many are staged).
     fn poll(&self) -> Result<(), HostError> {
-        // (job id, failed with this StatusMessage, or succeeded)
-        let mut completed: Vec<(String, Option<String>)> = Vec::new();
+        // The archives whose current job runs, by job id.
+        let waiting = self.st.initiated_jobs()?;
+        // (job id, its description (JSON) if it succeeded, or the
+        // StatusMessage it failed with)
+        let mut completed: Vec<(String, Result<String, String>)> = Vec::new();
         jobs::list_jobs(self.client, &self.vault, true, &self.retry, |job| {
-            let Some(id) = jobs::text(job, "JobId") else {
+            let Some(id) = jobs::text(job, "JobId").filter(|id| waiting.contains_key(*id)) else {
                 return Ok(());
             };
             match jobs::text(job, "StatusCode") {
-                Some("Succeeded") => completed.push((id.to_owned(), None)),
+                Some("Succeeded") => {
+                    let text = serde_json::to_string(job)
+                        .map_err(|e| HostError::Internal(format!("job {id}: {e}")))?;
+                    completed.push((id.to_owned(), Ok(text)));
+                }
                 Some("Failed") => {
                     let msg = jobs::text(job, "StatusMessage").unwrap_or("(no StatusMessage)");
-                    completed.push((id.to_owned(), Some(msg.to_owned())));
+                    completed.push((id.to_owned(), Err(msg.to_owned())));
                 }
                 _ => {}
             }
             Ok(())
         })?;
-        // The archives whose current job runs, by job id.
-        let waiting = self.st.initiated_jobs()?;
         let mut ready = Vec::new();
-        for (id, failed) in &completed {
+        for (id, outcome) in &completed {
             let Some(archive_id) = waiting.get(id) else {
                 continue;
             };
-            match failed {
-                None => ready.push(archive_id.as_str()),
-                Some(msg) => {
+            match outcome {
+                Ok(description) => ready.push((archive_id.as_str(), description.as_str())),
+                Err(msg) => {
                     if let Some(row) = self.st.by_job(id)? {
                         self.job_lost(&row, &format!("job {id} failed: {msg}"))?;
                     }
                 }
             }
         }
-        self.st
-            .batch(|| ready.iter().try_for_each(|id| self.st.mark_ready(id)))
+        self.st.batch(|| {
+            ready
+                .iter()
+                .try_for_each(|(id, description)| self.st.mark_ready(id, Some(description)))
+        })
     }
 
     /// A job failed or its output expired: a new job, a bounded number of times.

@@ -143,6 +143,7 @@ fn plan_one(
         error: None,
         receipt: false,
         hashes: None,
+        job_description: None,
     })
 }
 

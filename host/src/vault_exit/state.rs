@@ -3,6 +3,17 @@
 //! that a kill at any instant loses nothing. The
 //! schema is documented in docs/vault-exit.md; the file is read as
 //! untrusted input: anything that is not this schema is a precise error.
+//!
+//! Schema version 2. `status_counts` (archives and bytes per status) is
+//! kept by three triggers on `archives` inside each change's transaction,
+//! so the loop reads its counts in O(1); at every read-write open the
+//! triggers are made again and the table counted again from `archives`
+//! (one scan), and a trigger that is not one of ours is refused.
+//! `archives.job_description` is the current job's description as
+//! ListJobs returned it, from `ready` until the job changes or ends;
+//! stored as text, parsed by its reader. A version-1 file is upgraded in
+//! place at a read-write open (one transaction) and read as it is by a
+//! read-only one.
 
 use std::path::{Path, PathBuf};
 
@@ -11,7 +22,11 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use crate::error::HostError;
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
+
+/// The version of the previous release, upgraded in place at a
+/// read-write open (read-only, read as it is).
+const SCHEMA_VERSION_1: &str = "1";
 
 const SCHEMA: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
@@ -34,10 +49,56 @@ CREATE TABLE archives (
     tree_hash      TEXT,
     sha256         TEXT,
     receipt        INTEGER NOT NULL DEFAULT 0 CHECK (receipt IN (0, 1)),
-    error          TEXT
+    error          TEXT,
+    job_description TEXT
 ) STRICT;
 CREATE INDEX archives_status ON archives (status);
 CREATE INDEX archives_job ON archives (job_id);
+";
+
+/// Version 1 to 2: the job's ListJobs description. (The counts table and
+/// its triggers are made at every read-write open, [`COUNTS`].)
+const UPGRADE_1_TO_2: &str = "ALTER TABLE archives ADD COLUMN job_description TEXT;";
+
+/// The triggers of this schema, the only ones a state file may hold.
+const TRIGGERS: [&str; 3] = [
+    "archives_counts_insert",
+    "archives_counts_update",
+    "archives_counts_delete",
+];
+
+/// The archives and bytes of each status, kept exact by the triggers in
+/// the transaction of every change of `archives` (a rolled-back change
+/// rolls its counts back). Made again, and counted again from `archives`,
+/// at every read-write open, so that their bodies and numbers are ours
+/// whatever the file held.
+const COUNTS: &str = "
+DROP TRIGGER IF EXISTS archives_counts_insert;
+DROP TRIGGER IF EXISTS archives_counts_update;
+DROP TRIGGER IF EXISTS archives_counts_delete;
+DROP TABLE IF EXISTS status_counts;
+CREATE TABLE status_counts (
+    status  TEXT PRIMARY KEY,
+    archives INTEGER NOT NULL,
+    bytes   INTEGER NOT NULL
+) STRICT;
+INSERT INTO status_counts (status, archives, bytes)
+    SELECT status, COUNT(*), COALESCE(SUM(size), 0) FROM archives GROUP BY status;
+CREATE TRIGGER archives_counts_insert AFTER INSERT ON archives BEGIN
+    INSERT INTO status_counts (status, archives, bytes) VALUES (NEW.status, 1, NEW.size)
+        ON CONFLICT (status) DO UPDATE SET archives = archives + 1, bytes = bytes + excluded.bytes;
+END;
+CREATE TRIGGER archives_counts_update AFTER UPDATE OF status, size ON archives
+    WHEN OLD.status IS NOT NEW.status OR OLD.size IS NOT NEW.size BEGIN
+    UPDATE status_counts SET archives = archives - 1, bytes = bytes - OLD.size
+        WHERE status = OLD.status;
+    INSERT INTO status_counts (status, archives, bytes) VALUES (NEW.status, 1, NEW.size)
+        ON CONFLICT (status) DO UPDATE SET archives = archives + 1, bytes = bytes + excluded.bytes;
+END;
+CREATE TRIGGER archives_counts_delete AFTER DELETE ON archives BEGIN
+    UPDATE status_counts SET archives = archives - 1, bytes = bytes - OLD.size
+        WHERE status = OLD.status;
+END;
 ";
 
 /// Where an archive is in the stages.
@@ -140,6 +201,9 @@ pub struct Row {
     pub receipt: bool,
     /// Its verified tree hash and linear SHA-256 (hex).
     pub hashes: Option<(String, String)>,
+    /// Its current job's description as ListJobs returned it (JSON text,
+    /// untrusted: the reader parses it), from `ready` until the job ends.
+    pub job_description: Option<String>,
 }
 
 /// The count and bytes of each status.
@@ -189,6 +253,9 @@ impl Counts {
 pub struct State {
     conn: Connection,
     path: PathBuf,
+    /// The columns its rows are read with: a version-1 file opened
+    /// read-only has no `job_description`.
+    columns: &'static str,
 }
 
 /// A database error, naming the file.
@@ -221,12 +288,14 @@ impl State {
         let state = State {
             conn,
             path: path.to_owned(),
+            columns: COLUMNS,
         };
         state.configure()?;
         if fresh {
             state.create(key)?;
         } else {
-            state.check_meta(Some(key))?;
+            let version = state.check_meta(Some(key))?;
+            state.make_current(version)?;
         }
         Ok(state)
     }
@@ -236,15 +305,18 @@ impl State {
         refuse_link(path)?;
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(|e| db_error(path, e))?;
-        let state = State {
+        let mut state = State {
             conn,
             path: path.to_owned(),
+            columns: COLUMNS,
         };
         state
             .conn
             .busy_timeout(std::time::Duration::from_secs(10))
             .map_err(|e| db_error(path, e))?;
-        state.check_meta(None)?;
+        if state.check_meta(None)? == SCHEMA_VERSION_1 {
+            state.columns = COLUMNS_V1;
+        }
         Ok(state)
     }
 
@@ -300,6 +372,7 @@ impl State {
     fn create(&self, key: &ShardKey) -> Result<(), HostError> {
         let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
         tx.execute_batch(SCHEMA).map_err(|e| self.err(e))?;
+        tx.execute_batch(COUNTS).map_err(|e| self.err(e))?;
         for (k, v) in [
             ("schema_version", SCHEMA_VERSION.to_string()),
             ("vault", key.vault.clone()),
@@ -315,19 +388,47 @@ impl State {
         tx.commit().map_err(|e| self.err(e))
     }
 
-    fn check_meta(&self, key: Option<&ShardKey>) -> Result<(), HostError> {
-        let version = self.meta("schema_version")?;
-        if version.as_deref() != Some(SCHEMA_VERSION) {
-            return Err(HostError::Usage(format!(
-                "{}: state schema version {} is not {SCHEMA_VERSION}, the one this glacier-verify reads",
-                self.path.display(),
-                version.as_deref().unwrap_or("(none)")
-            )));
-        }
-        // Every column this build reads must be there.
-        self.conn
-            .prepare(&format!("SELECT {COLUMNS} FROM archives LIMIT 0"))
+    /// At a read-write open of an existing file: upgraded from version 1,
+    /// the counts table and triggers made again, in one transaction.
+    fn make_current(&self, version: &str) -> Result<(), HostError> {
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        if version == SCHEMA_VERSION_1 {
+            tx.execute_batch(UPGRADE_1_TO_2).map_err(|e| self.err(e))?;
+            tx.execute(
+                "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+                [SCHEMA_VERSION],
+            )
             .map_err(|e| self.err(e))?;
+        }
+        tx.execute_batch(COUNTS).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// Refuses a file that is not this schema (version 1 or 2); returns
+    /// its version.
+    fn check_meta(&self, key: Option<&ShardKey>) -> Result<&'static str, HostError> {
+        let version = self.meta("schema_version")?;
+        let version = match version.as_deref() {
+            Some(SCHEMA_VERSION) => SCHEMA_VERSION,
+            Some(SCHEMA_VERSION_1) => SCHEMA_VERSION_1,
+            other => {
+                return Err(HostError::Usage(format!(
+                    "{}: state schema version {} is not {SCHEMA_VERSION} or {SCHEMA_VERSION_1}, the versions this glacier-verify reads",
+                    self.path.display(),
+                    other.unwrap_or("(none)")
+                )));
+            }
+        };
+        // Every column this build reads must be there.
+        let columns = if version == SCHEMA_VERSION_1 {
+            COLUMNS_V1
+        } else {
+            COLUMNS
+        };
+        self.conn
+            .prepare(&format!("SELECT {columns} FROM archives LIMIT 0"))
+            .map_err(|e| self.err(e))?;
+        self.refuse_foreign_trigger()?;
         if let Some(key) = key {
             let found = self.shard_key()?;
             if found != *key {
@@ -340,6 +441,28 @@ impl State {
                     key.vault,
                     key.index,
                     key.count
+                )));
+            }
+        }
+        Ok(version)
+    }
+
+    /// A trigger runs inside every change it is on: one that is not ours
+    /// could change any row behind the stages' back.
+    fn refuse_foreign_trigger(&self) -> Result<(), HostError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger' ORDER BY name")
+            .map_err(|e| self.err(e))?;
+        let names = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?;
+        for name in names {
+            let name = name.map_err(|e| self.err(e))?;
+            if !TRIGGERS.contains(&name.as_str()) {
+                return Err(HostError::Usage(format!(
+                    "{}: the state database holds a trigger {name:?} that is not vault-exit's: refused",
+                    self.path.display()
                 )));
             }
         }
@@ -389,7 +512,9 @@ impl State {
     }
 
     /// Writes the whole plan in one transaction: either every row and
-    /// `planned_at`, or nothing. `fill` gets a [`PlanWriter`].
+    /// `planned_at`, or nothing. `fill` gets a [`PlanWriter`]. The rows
+    /// are counted once at the end ([`COUNTS`]) instead of by the insert
+    /// trigger at each row, which would double the time of a large plan.
     pub fn write_plan<T>(
         &mut self,
         fill: impl FnOnce(&mut PlanWriter<'_>) -> Result<T, HostError>,
@@ -398,7 +523,8 @@ impl State {
         let tx = self.conn.transaction().map_err(|e| db_error(&path, e))?;
         tx.execute_batch(
             "CREATE TEMP TABLE IF NOT EXISTS names_seen (path TEXT PRIMARY KEY);
-             DELETE FROM names_seen;",
+             DELETE FROM names_seen;
+             DROP TRIGGER IF EXISTS archives_counts_insert;",
         )
         .map_err(|e| db_error(&path, e))?;
         let out = {
@@ -415,6 +541,7 @@ impl State {
         .map_err(|e| db_error(&path, e))?;
         tx.execute_batch("DROP TABLE names_seen;")
             .map_err(|e| db_error(&path, e))?;
+        tx.execute_batch(COUNTS).map_err(|e| db_error(&path, e))?;
         tx.commit().map_err(|e| db_error(&path, e))?;
         Ok(out)
     }
@@ -449,23 +576,35 @@ impl State {
         Ok(counts)
     }
 
-    /// Archives per status, without their bytes (which are 0 here): from
-    /// the status index alone, so the loop can ask every turn.
+    /// Archives and bytes per status, as [`counts`](Self::counts) has
+    /// them, from the `status_counts` table (a few rows, kept by the
+    /// triggers), so the loop can ask every turn. Only on a read-write
+    /// open, which made that table.
     pub fn status_counts(&self) -> Result<Counts, HostError> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT status, COUNT(*) FROM archives GROUP BY status")
+            .prepare_cached(
+                "SELECT status, archives, bytes FROM status_counts WHERE archives <> 0 ORDER BY status",
+            )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })
             .map_err(|e| self.err(e))?;
         let mut counts = Counts::default();
         for row in rows {
-            let (s, n) = row.map_err(|e| self.err(e))?;
+            let (s, n, b) = row.map_err(|e| self.err(e))?;
             let status = Status::parse(&s).ok_or_else(|| self.bad(&format!("status {s:?}")))?;
-            counts
-                .by_status
-                .push((status, u64::try_from(n).unwrap_or(0), 0));
+            counts.by_status.push((
+                status,
+                u64::try_from(n).unwrap_or(0),
+                u64::try_from(b).unwrap_or(0),
+            ));
         }
         Ok(counts)
     }
@@ -480,7 +619,10 @@ impl State {
     /// Rows in `status`, in plan order, at most `limit`.
     pub fn rows(&self, status: Status, limit: u64) -> Result<Vec<Row>, HostError> {
         self.query(
-            &format!("SELECT {COLUMNS} FROM archives WHERE status = ?1 ORDER BY rowid LIMIT ?2"),
+            &format!(
+                "SELECT {} FROM archives WHERE status = ?1 ORDER BY rowid LIMIT ?2",
+                self.columns
+            ),
             params![status.as_str(), to_i64(limit)],
         )
     }
@@ -489,7 +631,8 @@ impl State {
     pub fn without_receipt(&self) -> Result<Vec<Row>, HostError> {
         self.query(
             &format!(
-                "SELECT {COLUMNS} FROM archives WHERE status = 'verified' AND receipt = 0 ORDER BY rowid"
+                "SELECT {} FROM archives WHERE status = 'verified' AND receipt = 0 ORDER BY rowid",
+                self.columns
             ),
             [],
         )
@@ -499,7 +642,10 @@ impl State {
     pub fn by_job(&self, job_id: &str) -> Result<Option<Row>, HostError> {
         Ok(self
             .query(
-                &format!("SELECT {COLUMNS} FROM archives WHERE job_id = ?1 LIMIT 1"),
+                &format!(
+                    "SELECT {} FROM archives WHERE job_id = ?1 LIMIT 1",
+                    self.columns
+                ),
                 [job_id],
             )?
             .pop())
@@ -616,20 +762,22 @@ impl State {
         )
     }
 
-    /// Its job runs.
+    /// Its job runs (a new job: no description yet).
     pub fn mark_initiated(&self, id: &str, job_id: &str, at: i64) -> Result<(), HostError> {
         self.update(
             "UPDATE archives SET status = 'initiated', job_id = ?2, initiated_at = ?3,
-             jobs_initiated = jobs_initiated + 1 WHERE archive_id = ?1",
+             jobs_initiated = jobs_initiated + 1, job_description = NULL WHERE archive_id = ?1",
             params![id, job_id, at],
         )
     }
 
-    /// Its job completed.
-    pub fn mark_ready(&self, id: &str) -> Result<(), HostError> {
+    /// Its job completed; `description` is the job's description as
+    /// ListJobs returned it (JSON text), kept until the job ends.
+    pub fn mark_ready(&self, id: &str, description: Option<&str>) -> Result<(), HostError> {
         self.update(
-            "UPDATE archives SET status = 'ready', ready_at = ?2 WHERE archive_id = ?1",
-            params![id, now()],
+            "UPDATE archives SET status = 'ready', ready_at = ?2, job_description = ?3
+             WHERE archive_id = ?1",
+            params![id, now(), description],
         )
     }
 
@@ -654,7 +802,8 @@ impl State {
     pub fn mark_job_lost(&self, id: &str, why: &str) -> Result<(), HostError> {
         self.update(
             "UPDATE archives SET status = 'planned', job_id = NULL, initiated_at = NULL,
-             job_failures = job_failures + 1, error = ?2 WHERE archive_id = ?1",
+             job_failures = job_failures + 1, error = ?2, job_description = NULL
+             WHERE archive_id = ?1",
             params![id, why],
         )
     }
@@ -662,7 +811,8 @@ impl State {
     /// Given up.
     pub fn mark_failed(&self, id: &str, why: &str) -> Result<(), HostError> {
         self.update(
-            "UPDATE archives SET status = 'failed', error = ?2 WHERE archive_id = ?1",
+            "UPDATE archives SET status = 'failed', error = ?2, job_description = NULL
+             WHERE archive_id = ?1",
             params![id, why],
         )
     }
@@ -672,7 +822,7 @@ impl State {
     pub fn mark_verified(&self, id: &str, tree_hash: &str, sha256: &str) -> Result<(), HostError> {
         self.update(
             "UPDATE archives SET status = 'verified', verified_at = ?2, tree_hash = ?3,
-             sha256 = ?4, error = NULL WHERE archive_id = ?1",
+             sha256 = ?4, error = NULL, job_description = NULL WHERE archive_id = ?1",
             params![id, now(), tree_hash, sha256],
         )
     }
@@ -694,8 +844,21 @@ impl State {
     }
 }
 
-const COLUMNS: &str = "archive_id, description, creation_date, size, inventory_hash, path, name_format, \
-    status, job_id, jobs_initiated, job_failures, initiated_at, error, receipt, tree_hash, sha256";
+/// The columns of a [`Row`], in [`raw_row`]'s order; the last one is
+/// `job_description` (`NULL` in a version-1 file).
+macro_rules! columns {
+    ($job_description:literal) => {
+        concat!(
+            "archive_id, description, creation_date, size, inventory_hash, path, name_format, ",
+            "status, job_id, jobs_initiated, job_failures, initiated_at, error, receipt, tree_hash, ",
+            "sha256, ",
+            $job_description
+        )
+    };
+}
+
+const COLUMNS: &str = columns!("job_description");
+const COLUMNS_V1: &str = columns!("NULL");
 
 fn raw_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Row, String)> {
     let size: i64 = r.get(3)?;
@@ -718,6 +881,7 @@ fn raw_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Row, String)> {
             error: r.get(12)?,
             receipt: r.get::<_, i64>(13)? == 1,
             hashes: tree_hash.zip(sha256),
+            job_description: r.get(16)?,
         },
         r.get(7)?,
     ))
