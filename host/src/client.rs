@@ -32,6 +32,10 @@ use crate::transport::{self, Transport};
 /// behaviour and this workaround.
 pub const INPUT_BUFFER: usize = 128 * 1024;
 
+/// Idle connections kept for reuse: as many as requests can be under way
+/// at once in one run (`--parallel` is at most 64).
+const POOLED_CONNECTIONS: usize = 64;
+
 /// Longest error body read (they are a few hundred bytes).
 const MAX_ERROR_BODY: u64 = 64 * 1024;
 
@@ -231,6 +235,13 @@ impl Client {
             .user_agent(concat!("glacier-verify/", env!("CARGO_PKG_VERSION")))
             .input_buffer_size(INPUT_BUFFER)
             .max_response_header_size(INPUT_BUFFER)
+            // ureq keeps 3 idle connections per host by default: with more
+            // requests under way at once (parts, vault-exit's downloads and
+            // InitiateJob calls), every one past the third would close its
+            // connection and the next request open (and TLS-handshake) a
+            // new one.
+            .max_idle_connections(POOLED_CONNECTIONS)
+            .max_idle_connections_per_host(POOLED_CONNECTIONS)
             .build()
             .into();
         Client {

@@ -34,6 +34,9 @@ pub struct ServedRequest {
     /// Order of arrival on the endpoint (requests are numbered from 0 as
     /// their heads are read).
     pub seq: u64,
+    /// The connection it came on (numbered from 1 as accepted): how many
+    /// distinct ones a client used shows whether it reuses them.
+    pub connection: u64,
     /// What it was routed to.
     pub operation: Operation,
     /// Method (empty when the request could not be parsed).

@@ -1031,7 +1031,7 @@ fn serve_connection(shared: &Shared, stream: TcpStream, id: u64) {
         // The handshake runs on the first read; a client that refuses the
         // certificate ends it there, before any request is logged.
         let mut tls = identity.stream(stream);
-        let after = serve_requests(shared, &mut tls);
+        let after = serve_requests(shared, &mut tls, id);
         if matches!(after, After::KeepAlive | After::Close) {
             tls.conn.send_close_notify();
             let _ = tls.flush();
@@ -1040,7 +1040,7 @@ fn serve_connection(shared: &Shared, stream: TcpStream, id: u64) {
         return;
     }
     let mut stream = stream;
-    let after = serve_requests(shared, &mut stream);
+    let after = serve_requests(shared, &mut stream, id);
     finish(shared, id, stream, after);
 }
 
@@ -1063,7 +1063,7 @@ fn finish(shared: &Shared, id: u64, stream: TcpStream, after: After) {
 }
 
 /// Answers requests until the connection is to end; returns how it ends.
-fn serve_requests(shared: &Shared, stream: &mut (impl Read + Write)) -> After {
+fn serve_requests(shared: &Shared, stream: &mut (impl Read + Write), connection: u64) -> After {
     let mut buf = Vec::new();
     let mut body_buf = vec![0u8; CHUNK];
     while !shared.stopping() {
@@ -1089,7 +1089,7 @@ fn serve_requests(shared: &Shared, stream: &mut (impl Read + Write)) -> After {
             ),
         };
         let sent = respond::send(shared, stream, &mut body_buf, routed.reply, keep, http10);
-        log(shared, seq, req.as_ref(), routed.info, &sent);
+        log(shared, seq, connection, req.as_ref(), routed.info, &sent);
         drop(guard);
         if sent.after != After::KeepAlive {
             return sent.after;
@@ -1101,12 +1101,14 @@ fn serve_requests(shared: &Shared, stream: &mut (impl Read + Write)) -> After {
 fn log(
     shared: &Shared,
     seq: u64,
+    connection: u64,
     req: Option<&Request>,
     info: respond::RouteInfo,
     sent: &respond::Sent,
 ) {
     let entry = ServedRequest {
         seq,
+        connection,
         operation: info.operation,
         method: req.map(|r| r.method().to_owned()).unwrap_or_default(),
         path: req.map(|r| r.path().to_owned()).unwrap_or_default(),
