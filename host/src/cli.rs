@@ -585,6 +585,7 @@ fn get_locked(
         inventory_entry: None,
         part_size: a.part_size,
         parallel: usize::from(a.parallel),
+        listed_job: None,
     };
     let plan = Plan::new(loc, facts.as_ref(), &request, retry)?;
     if let Some(len) = plan.target_len() {

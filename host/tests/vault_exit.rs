@@ -196,7 +196,27 @@ fn a_vault_gets_out_whole_and_a_rerun_does_nothing() {
         .map(|c| c["source"].as_str().unwrap())
         .collect();
     assert!(sources.contains(&"inventory SHA256TreeHash"), "{first}");
-    assert!(sources.contains(&"DescribeJob SHA256TreeHash"), "{first}");
+    // The job's hash is the one the ListJobs poll gave: no DescribeJob per
+    // archive (the one call is for the inventory job).
+    assert!(sources.contains(&"ListJobs SHA256TreeHash"), "{first}");
+    let describes = h
+        .all_requests()
+        .iter()
+        .filter(|r| r.operation == Operation::DescribeJob)
+        .count();
+    assert_eq!(describes, 1, "DescribeJob calls");
+    // Connections are reused: 8 downloads and up to 8 InitiateJob calls
+    // at a time, between which each worker writes and syncs its file (so
+    // many connections wait idle at once: ureq's default pool keeps only
+    // 3 per host and the rest would be closed and opened again).
+    let connections: std::collections::BTreeSet<u64> =
+        h.all_requests().iter().map(|r| r.connection).collect();
+    assert!(
+        connections.len() <= 24,
+        "{} connections for {} requests",
+        connections.len(),
+        h.all_requests().len()
+    );
     assert_eq!(first["tier"], "Bulk");
 
     // A rerun: no request at all, and it says so.
@@ -501,10 +521,10 @@ fn lost_jobs_are_initiated_again_and_a_corrupt_archive_fails_alone() {
         })
         .collect();
     assert_eq!(failed.len(), 2, "{failed:?}");
-    // The corrupt one names the hashes: what the bytes had, the inventory's, DescribeJob's.
+    // The corrupt one names the hashes: what the bytes had, the inventory's, the job's.
     let why = &failed[corrupt];
     assert!(
-        why.contains("inventory SHA256TreeHash") && why.contains("DescribeJob SHA256TreeHash"),
+        why.contains("inventory SHA256TreeHash") && why.contains("ListJobs SHA256TreeHash"),
         "{why}"
     );
     assert!(

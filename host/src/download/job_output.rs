@@ -89,7 +89,10 @@ fn fetch_locked(
     counters: &Counters,
     check: impl FnOnce(&JobFacts) -> Result<(), HostError>,
 ) -> Result<Fetched, HostError> {
-    let (job, _) = describe_with_retry(client, loc, &retry)?;
+    let job = match request.listed_job {
+        Some(listed) => listed.clone(),
+        None => describe_with_retry(client, loc, &retry)?.0,
+    };
     let facts = job.facts()?;
     check(&facts)?;
     let plan = Plan::new(loc.clone(), Some(&facts), request, retry)?;

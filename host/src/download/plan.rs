@@ -58,6 +58,22 @@ pub struct Request<'a> {
     pub part_size: Option<u64>,
     /// `--parallel`
     pub parallel: usize,
+    /// The job's description as a listing already gave it (`vault-exit`
+    /// keeps ListJobs' answer, the same object DescribeJob returns): no
+    /// DescribeJob call, and the report names ListJobs as the source of
+    /// the job's hash.
+    pub listed_job: Option<&'a crate::job::JobDescription>,
+}
+
+impl Request<'_> {
+    /// The call the job's description came from, as the report names it.
+    pub fn described_by(&self) -> &'static str {
+        if self.listed_job.is_some() {
+            "ListJobs"
+        } else {
+            "DescribeJob"
+        }
+    }
 }
 
 /// What to download and what it must be.
@@ -135,7 +151,7 @@ impl Plan {
                 expected.push(Expected::new(
                     HashSource::DescribeJob,
                     h,
-                    "DescribeJob SHA256TreeHash",
+                    format!("{} SHA256TreeHash", request.described_by()),
                 ));
             } else {
                 notes.push("DescribeJob's SHA256TreeHash covers the whole output, not the --range: not compared".into());

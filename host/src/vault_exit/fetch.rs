@@ -1,10 +1,13 @@
 //! Stage 5 for one archive: its job's output downloaded through the
 //! verified `get-job-output` path ([`crate::download::fetch_job_output`]:
 //! parts, resume, journal) into a staging file, with the core's
-//! `Assembly` given one expected hash per source — DescribeJob's
+//! `Assembly` given one expected hash per source — the job's
 //! `SHA256TreeHash` and the inventory's — and the sizes of the inventory
-//! and DescribeJob compared before any byte moves. The linear SHA-256 is
-//! read back from the verified file (parts arrive out of order).
+//! and the job compared before any byte moves. The job's description is
+//! the one the poll kept from ListJobs (the same object DescribeJob
+//! returns), or DescribeJob's when the state has none (a job adopted
+//! after a crash). The linear SHA-256 is read back from the verified file
+//! (parts arrive out of order).
 
 use std::cell::RefCell;
 use std::io::Read;
@@ -19,7 +22,7 @@ use super::state::Row;
 use crate::client::{Client, JobLocation};
 use crate::download::{Fetched, Request};
 use crate::error::HostError;
-use crate::job::{JobError, JobFacts};
+use crate::job::{JobDescription, JobError, JobFacts};
 use crate::outfile::{OutputLock, OutputPaths};
 use crate::progress::Counters;
 
@@ -65,12 +68,15 @@ pub fn one(
     };
     let inventory_hash = Digest::from_hex(row.inventory_hash.as_bytes())
         .map_err(|_| HostError::Usage(format!("bad inventory hash of {}", row.archive_id)))?;
+    let listed = listed_job(row);
     let request = Request {
         inventory_entry: Some((INVENTORY_LABEL, inventory_hash)),
         part_size: a.part_size,
         parallel: usize::from(a.part_parallel),
+        listed_job: listed.as_ref(),
         ..Request::default()
     };
+    let described_by = request.described_by();
     let seen: RefCell<Option<JobFacts>> = RefCell::new(None);
     let fetched = crate::download::fetch_job_output_staged(
         c,
@@ -84,16 +90,26 @@ pub fn one(
         counters,
         |facts| {
             *seen.borrow_mut() = Some(facts.clone());
-            same_archive(row, facts)
+            same_archive(row, facts, described_by)
         },
     )
-    .map_err(|e| with_all_values(e, row, seen.borrow().as_ref()))?;
+    .map_err(|e| with_all_values(e, row, seen.borrow().as_ref(), described_by))?;
     let paths = OutputPaths::for_target(staged);
-    finish(row, &paths, fetched)
+    finish(row, &paths, fetched, described_by)
 }
 
-/// DescribeJob must be of this archive, and of the inventory's size.
-fn same_archive(row: &Row, facts: &JobFacts) -> Result<(), HostError> {
+/// The job's description the poll kept from ListJobs, if the state has
+/// one that parses (the state is untrusted input: anything else means
+/// asking DescribeJob, as for a job adopted after a crash).
+fn listed_job(row: &Row) -> Option<JobDescription> {
+    let text = row.job_description.as_deref()?;
+    let (job, _) = JobDescription::parse(text.as_bytes()).ok()?;
+    Some(job)
+}
+
+/// The job's description (from `described_by`) must be of this archive,
+/// and of the inventory's size.
+fn same_archive(row: &Row, facts: &JobFacts, described_by: &str) -> Result<(), HostError> {
     if let Some(id) = &facts.archive_id
         && *id != row.archive_id
     {
@@ -107,7 +123,7 @@ fn same_archive(row: &Row, facts: &JobFacts) -> Result<(), HostError> {
     {
         return Err(size_mismatch(
             row.size,
-            "DescribeJob ArchiveSizeInBytes",
+            &format!("{described_by} ArchiveSizeInBytes"),
             archive_size,
         ));
     }
@@ -121,8 +137,13 @@ fn size_mismatch(inventory: u64, what: &str, found: u64) -> HostError {
 }
 
 /// A verification failure names every value: the inventory's hash and
-/// DescribeJob's besides what the core said.
-fn with_all_values(e: HostError, row: &Row, facts: Option<&JobFacts>) -> HostError {
+/// the job's besides what the core said.
+fn with_all_values(
+    e: HostError,
+    row: &Row,
+    facts: Option<&JobFacts>,
+    described_by: &str,
+) -> HostError {
     if e.verification().is_none() {
         return e;
     }
@@ -130,12 +151,17 @@ fn with_all_values(e: HostError, row: &Row, facts: Option<&JobFacts>) -> HostErr
         .and_then(|f| f.output_tree_hash)
         .map_or_else(|| "(none)".to_string(), |d| d.to_string());
     HostError::Usage(format!(
-        "{e}; {INVENTORY_LABEL} {}, DescribeJob SHA256TreeHash {describe}",
+        "{e}; {INVENTORY_LABEL} {}, {described_by} SHA256TreeHash {describe}",
         row.inventory_hash
     ))
 }
 
-fn finish(row: &Row, paths: &OutputPaths, f: Fetched) -> Result<Done, HostError> {
+fn finish(
+    row: &Row,
+    paths: &OutputPaths,
+    f: Fetched,
+    described_by: &str,
+) -> Result<Done, HostError> {
     let v = &f.outcome.verdict;
     if v.bytes != row.size {
         return Err(size_mismatch(row.size, "downloaded bytes", v.bytes));
@@ -160,7 +186,7 @@ fn finish(row: &Row, paths: &OutputPaths, f: Fetched) -> Result<Done, HostError>
         check: "size".into(),
         source: match f.facts.kind {
             glacier_verify_core::JobKind::Archive { .. } => {
-                "inventory Size, DescribeJob ArchiveSizeInBytes".into()
+                format!("inventory Size, {described_by} ArchiveSizeInBytes")
             }
             _ => "inventory Size".into(),
         },
