@@ -65,6 +65,18 @@ enum Answer {
 /// InitiateJob calls recorded `initiating` in one transaction, at most.
 const INITIATE_BATCH: usize = 64;
 
+/// The pause before the next ListJobs poll: `--poll-interval-ms`, or
+/// [`POLL_SHARE`] times what the last poll took, whichever is longer. A
+/// listing holds every job of the vault (page by page), so at a short
+/// interval and with thousands of jobs listed, polling would take the
+/// loop's time from initiating and recording.
+fn poll_pause(interval_ms: u64, took: Duration) -> Duration {
+    Duration::from_millis(interval_ms).max(took * POLL_SHARE)
+}
+
+/// See [`poll_pause`]: the loop spends at most a fifth of its time polling.
+const POLL_SHARE: u32 = 4;
+
 /// How long the InitiateJob calls due may wait to be made together.
 const INITIATE_GATHER: Duration = Duration::from_millis(50);
 
@@ -383,8 +395,9 @@ impl<'a> Engine<'a> {
             // until the queue runs low (jobs stay downloadable for a day).
             let queue_low = counts.of(Status::Ready) <= depth as u64;
             if open > 0 && queue_low && Instant::now() >= next_poll {
+                let polled = Instant::now();
                 self.poll()?;
-                next_poll = Instant::now() + Duration::from_millis(self.a.poll_interval_ms);
+                next_poll = Instant::now() + poll_pause(self.a.poll_interval_ms, polled.elapsed());
             }
             let now = Instant::now();
             if now >= next_initiate + gather {
@@ -958,5 +971,68 @@ impl<'a> Engine<'a> {
         );
         let _ = write!(std::io::stderr().lock(), "\r\x1b[2K{line}");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slow_listing_spaces_the_polls_out() {
+        let interval = 200;
+        assert_eq!(
+            poll_pause(interval, Duration::from_millis(10)),
+            Duration::from_millis(200)
+        );
+        // A listing of 100 ms: the loop polls at most a fifth of its time.
+        assert_eq!(
+            poll_pause(interval, Duration::from_millis(100)),
+            Duration::from_millis(400)
+        );
+    }
+
+    #[test]
+    fn a_high_rate_gathers_its_calls_and_a_low_one_calls_at_once() {
+        assert_eq!(initiate_batch(2.0), 1);
+        assert_eq!(initiate_batch(100.0), 5);
+        assert_eq!(initiate_batch(1000.0), 50);
+        assert_eq!(initiate_batch(1_000_000.0), INITIATE_BATCH);
+    }
+
+    #[test]
+    fn pending_records_are_due_when_enough_wait_or_nothing_else_comes() {
+        let row = || Row {
+            archive_id: "a".into(),
+            description: String::new(),
+            creation_date: String::new(),
+            size: 0,
+            inventory_hash: String::new(),
+            path: "a".into(),
+            name_format: String::new(),
+            status: Status::Downloading,
+            job_id: None,
+            jobs_initiated: 0,
+            job_failures: 0,
+            initiated_at: None,
+            error: None,
+            receipt: false,
+            hashes: None,
+            job_description: None,
+        };
+        let mut p = Pending::default();
+        assert!(!p.due(0), "nothing waits");
+        p.push(row(), Err(HostError::Internal("x".into())));
+        assert!(
+            !p.due(8),
+            "one waits, more are coming, it has not waited long"
+        );
+        assert!(p.due(0), "nothing else is coming");
+        for _ in 1..RECORD_BATCH {
+            p.push(row(), Err(HostError::Internal("x".into())));
+        }
+        assert!(p.due(8), "a whole batch waits");
+        assert_eq!(p.take().len(), RECORD_BATCH);
+        assert!(p.due_in().is_none());
     }
 }
