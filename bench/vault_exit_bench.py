@@ -131,8 +131,6 @@ def run_gv(srv, inventory, env):
     n = count_lines(os.path.join(dest, "SHA256SUMS"))
     if n != srv["archives"]:
         raise SystemExit(f"glacier-verify: {n} receipt lines, {srv['archives']} archives")
-    if not ARGS.keep:
-        rm(dest)
     return {"archives": n, "bytes": srv["bytes"], "wall": e, "user": u, "sys": s, "rss": m}
 
 
@@ -154,8 +152,6 @@ def run_boto3(srv, inventory, env):
     r = json.loads(out.strip().splitlines()[-1])
     if r["archives"] != srv["archives"]:
         raise SystemExit(f"boto3: {r}")
-    if not ARGS.keep:
-        rm(dest)
     return {"archives": r["archives"], "bytes": r["bytes"], "wall": e, "user": u, "sys": s, "rss": m}
 
 
@@ -335,6 +331,30 @@ def write_readme(text):
     log(f"wrote the table into {ARGS.readme_file}")
 
 
+DESTS = ["gv-dest", "boto3-dest", "cli-dest", "plan-dest"]
+# ext4 does not hand out an inode freed less than a minute ago (longer
+# while its inode table block is dirty), and skips such inodes one by
+# one: files created just after 10,000 were deleted cost far more CPU
+# than on a directory a user starts a vault exit in. So the downloaded
+# files are kept (until the next run), and a run that deletes an earlier
+# run's files syncs and waits this long before measuring.
+RECENTLY_DELETED_S = 65
+
+
+def clear_earlier_runs():
+    """Deletes what an earlier run downloaded; if anything, syncs and waits
+    until ext4 no longer counts those inodes as recently deleted."""
+    found = [d for d in DESTS if os.path.lexists(os.path.join(ARGS.work, d))]
+    if not found:
+        return
+    for d in found:
+        rm(os.path.join(ARGS.work, d))
+    os.sync()
+    log(f"deleted an earlier run's {', '.join(found)}; waiting {RECENTLY_DELETED_S} s "
+        "(ext4 skips recently freed inodes one by one)")
+    time.sleep(RECENTLY_DELETED_S)
+
+
 def main():
     global ARGS
     p = argparse.ArgumentParser()
@@ -356,9 +376,9 @@ def main():
     p.add_argument("--skip-boto3", action="store_true")
     p.add_argument("--skip-cli", action="store_true")
     p.add_argument("--skip-plan", action="store_true")
-    p.add_argument("--keep", action="store_true", help="keep the downloaded files")
     ARGS = p.parse_args()
     os.makedirs(ARGS.work, exist_ok=True)
+    clear_earlier_runs()
     inventory = os.path.join(ARGS.work, "inventory.json")
     server, srv = start_server(inventory)
     results = {}
