@@ -44,3 +44,14 @@ fn the_shard_index_comes_from_the_orchestrator_when_not_given() {
     assert!(shard_index(&args(&[]), bad).is_err());
     assert_eq!(shard_index(&args(&[]), |_| None).unwrap(), 0);
 }
+
+#[test]
+fn the_initiate_rate_is_a_positive_number_up_to_the_bound() {
+    assert_eq!(parse_rate("2"), Ok(2.0));
+    assert_eq!(parse_rate("0.5"), Ok(0.5));
+    assert_eq!(parse_rate("100000"), Ok(MAX_INITIATE_RATE));
+    for bad in ["0", "-1", "100001", "NaN", "inf", "fast"] {
+        let e = parse_rate(bad).unwrap_err();
+        assert!(e.contains("at most 100000"), "{bad}: {e}");
+    }
+}
