@@ -15,6 +15,7 @@ pub mod inventory;
 pub mod job;
 pub mod jobs;
 pub mod journal;
+pub mod locks;
 pub mod names;
 pub mod offline;
 pub mod outfile;

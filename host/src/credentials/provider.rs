@@ -10,9 +10,10 @@
 //! request. An `ExpiredToken` answer forces one refresh ([`CredentialsProvider::refresh_after_expired`]).
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use crate::locks::lock;
 use crate::sigv4::Credentials;
 
 use super::ConfigError;
@@ -71,10 +72,6 @@ impl fmt::Debug for CredentialsProvider {
                 .finish(),
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Time left until `expires` at `now` (zero when past).

@@ -23,6 +23,7 @@ use super::{
 use crate::disk::{Buffer, hash_span, open_rw};
 use crate::error::HostError;
 use crate::journal::{Journal, JournalHeader};
+use crate::locks::lock;
 use fetch::{Fetched, PartError};
 
 /// How a parts download ended.
@@ -231,12 +232,7 @@ impl<'d, 'a> Parts<'d, 'a> {
         // One buffer for all of the worker's parts.
         let mut buf = Buffer::new();
         while !self.abort.load(Ordering::Relaxed) {
-            let Some(index) = self
-                .queue
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .pop_front()
-            else {
+            let Some(index) = lock(&self.queue).pop_front() else {
                 return;
             };
             let counters = self.d.counters;
@@ -290,15 +286,12 @@ impl<'d, 'a> Parts<'d, 'a> {
         self.file
             .sync_data()
             .map_err(|e| HostError::io(&self.d.paths.part, e))?;
-        self.journal
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .record_parts(batch.iter().map(|p| (p.index, &p.hash, p.header)))?;
+        lock(&self.journal).record_parts(batch.iter().map(|p| (p.index, &p.hash, p.header)))?;
         self.d
             .counters
             .parts_done
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        let mut kept = lock(&self.kept);
         for f in batch {
             kept.take(f);
         }
@@ -309,7 +302,7 @@ impl<'d, 'a> Parts<'d, 'a> {
     /// (a server that ignores Range outranks the stop the others see).
     fn fail(&self, e: PartError) {
         self.abort.store(true, Ordering::Relaxed);
-        let mut f = self.failure.lock().unwrap_or_else(|p| p.into_inner());
+        let mut f = lock(&self.failure);
         let replace = matches!(
             (&*f, &e),
             (None, _)

@@ -9,6 +9,7 @@ use glacier_verify_core::RetryClass;
 
 use crate::client::{RequestFailure, backoff};
 use crate::error::HostError;
+use crate::locks::lock;
 
 /// Requests made and why some were repeated: kept outside the result so
 /// that a failed download's report can say what was tried too.
@@ -26,10 +27,7 @@ impl Log {
 
     /// Notes why a request is repeated.
     pub fn retry(&self, why: String) {
-        self.retries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(why);
+        lock(&self.retries).push(why);
     }
 
     /// GetJobOutput requests made so far.
@@ -39,10 +37,7 @@ impl Log {
 
     /// Why requests were repeated, in order.
     pub fn retries(&self) -> Vec<String> {
-        self.retries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        lock(&self.retries).clone()
     }
 }
 

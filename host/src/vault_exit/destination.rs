@@ -201,11 +201,7 @@ fn sync_dirs(dirs: Vec<&Path>) {
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
-                while let Some(d) = next
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .next()
-                {
+                while let Some(d) = crate::locks::lock(&next).next() {
                     crate::journal::sync_dir(d);
                 }
             });

@@ -26,6 +26,7 @@ use super::{JOB_DESCRIPTION, OUTPUT_VALIDITY, VaultExitArgs};
 use crate::client::Client;
 use crate::download::RetryPolicy;
 use crate::error::HostError;
+use crate::locks::lock;
 use crate::outfile::{OutputLock, OutputPaths};
 use crate::progress::Counters;
 
@@ -121,10 +122,6 @@ fn call_one(c: &Client, vault: &Vault, tier: &str, row: &Row) -> Result<Answer, 
             }
         }
     }
-}
-
-fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Archives handed out per download worker (running and queued).
@@ -283,10 +280,7 @@ impl<'a> Engine<'a> {
                 };
                 s.spawn(move || {
                     loop {
-                        let next = work_rx
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner)
-                            .recv();
+                        let next = lock(work_rx).recv();
                         let Ok(row) = next else { break };
                         let started = Instant::now();
                         let r = if stop.load(std::sync::atomic::Ordering::SeqCst) {
