@@ -996,24 +996,7 @@ mod tests {
 
     #[test]
     fn pending_records_are_due_when_enough_wait_or_nothing_else_comes() {
-        let row = || Row {
-            archive_id: "a".into(),
-            description: String::new(),
-            creation_date: String::new(),
-            size: 0,
-            inventory_hash: String::new(),
-            path: "a".into(),
-            name_format: String::new(),
-            status: Status::Downloading,
-            job_id: None,
-            jobs_initiated: 0,
-            job_failures: 0,
-            initiated_at: None,
-            error: None,
-            receipt: false,
-            hashes: None,
-            job_description: None,
-        };
+        let row = || super::super::state::planned_row("a", "a");
         let mut p = Pending::default();
         assert!(!p.due(0), "nothing waits");
         p.push(row(), Err(HostError::Internal("x".into())));

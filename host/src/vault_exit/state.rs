@@ -206,6 +206,29 @@ pub struct Row {
     pub job_description: Option<String>,
 }
 
+/// A planned row of 10 bytes, for tests.
+#[cfg(test)]
+pub fn planned_row(id: &str, path: &str) -> Row {
+    Row {
+        archive_id: id.into(),
+        description: String::new(),
+        creation_date: "2024-01-01T00:00:00Z".into(),
+        size: 10,
+        inventory_hash: "00".repeat(32),
+        path: path.into(),
+        name_format: "path".into(),
+        status: Status::Planned,
+        job_id: None,
+        jobs_initiated: 0,
+        job_failures: 0,
+        initiated_at: None,
+        error: None,
+        receipt: false,
+        hashes: None,
+        job_description: None,
+    }
+}
+
 /// The count and bytes of each status.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Counts {

@@ -8,26 +8,7 @@ fn key() -> ShardKey {
     }
 }
 
-fn row(id: &str, path: &str) -> Row {
-    Row {
-        archive_id: id.into(),
-        description: String::new(),
-        creation_date: "2024-01-01T00:00:00Z".into(),
-        size: 10,
-        inventory_hash: "00".repeat(32),
-        path: path.into(),
-        name_format: "path".into(),
-        status: Status::Planned,
-        job_id: None,
-        jobs_initiated: 0,
-        job_failures: 0,
-        initiated_at: None,
-        error: None,
-        receipt: false,
-        hashes: None,
-        job_description: None,
-    }
-}
+use super::planned_row as row;
 
 #[test]
 fn the_plan_is_written_whole_and_states_persist() {
