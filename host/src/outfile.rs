@@ -142,17 +142,11 @@ fn still_names(path: &Path, file: &File) -> Result<bool, HostError> {
         .is_ok_and(|now| now.dev() == held.dev() && now.ino() == held.ino()))
 }
 
-/// fsync a verified `.part`.
-pub fn make_durable(part: &Path) -> Result<(), HostError> {
-    let f = File::open(part).map_err(|e| HostError::io(part, e))?;
-    f.sync_all().map_err(|e| HostError::io(part, e))
-}
-
-/// fsync the verified `.part`, rename it to the output path, fsync the
-/// directory, drop the journal.
+/// Renames the verified `.part` (durable already: see
+/// [`crate::download::download`]) to the output path, fsyncs the
+/// directory, drops the journal.
 pub fn finish(paths: &OutputPaths) -> Result<(), HostError> {
     let (part, target) = (&paths.part, &paths.target);
-    make_durable(part)?;
     std::fs::rename(part, target).map_err(|e| HostError::io(target, e))?;
     crate::journal::sync_parent(target);
     let _ = std::fs::remove_file(&paths.journal);

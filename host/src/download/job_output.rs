@@ -75,9 +75,7 @@ pub fn fetch_job_output_staged(
 ) -> Result<Fetched, HostError> {
     let _held = staged.exclusive;
     let paths = OutputPaths::for_target(staged.target);
-    let fetched = fetch_locked(client, loc, &paths, request, retry, counters, check)?;
-    outfile::make_durable(&paths.part)?;
-    Ok(fetched)
+    fetch_locked(client, loc, &paths, request, retry, counters, check)
 }
 
 fn fetch_locked(

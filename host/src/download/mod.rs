@@ -192,7 +192,9 @@ fn verdict_warnings(v: &OutputVerdict) -> Vec<String> {
 }
 
 /// Downloads into the part file and verifies. On success the file holds
-/// exactly the verified bytes.
+/// exactly the verified bytes, durable (fdatasync'd by the handle that
+/// wrote them: the single stream at its end, parts before each is
+/// journalled), so a caller can rename it at once.
 pub fn download(d: &Download<'_>) -> Result<Outcome, HostError> {
     fetch(d).map_err(|e| name_the_source(d.plan, e))
 }

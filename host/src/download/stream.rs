@@ -6,7 +6,7 @@
 mod body;
 
 use std::fs::File;
-use std::io::{Seek, SeekFrom, Write};
+use std::io::{Seek, SeekFrom};
 use std::sync::atomic::Ordering;
 
 use glacier_verify_core::{
@@ -369,8 +369,10 @@ impl<'d, 'a> Stream<'d, 'a> {
             }
             Err(e) => return Err(e.into()),
         };
+        // Durable through the handle that wrote it: what `download`
+        // promises its callers, who rename it next.
         self.file
-            .flush()
+            .sync_data()
             .map_err(|e| HostError::io(&self.d.paths.part, e))?;
         let mut warnings = std::mem::take(&mut self.warnings);
         warnings.extend(verdict_warnings(&verdict));
