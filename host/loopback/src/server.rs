@@ -177,6 +177,45 @@ struct ArchiveRecord {
     leaves: LeafCell,
 }
 
+/// The jobs, by id and, for ListJobs, by vault in ListJobs' order.
+#[derive(Default)]
+struct Jobs {
+    by_id: HashMap<String, Arc<Job>>,
+    /// vault name → its jobs, oldest first (ties by job id). Kept in order
+    /// as jobs come and go, so a page of a listing is not a sort of every
+    /// job (with 10,000 jobs, listing them 50 a page cost more CPU than
+    /// serving their outputs).
+    by_vault: HashMap<String, Vec<Arc<Job>>>,
+}
+
+impl Jobs {
+    fn insert(&mut self, job: Arc<Job>) {
+        if let Some(old) = self.by_id.insert(job.id.clone(), Arc::clone(&job))
+            && let Some(list) = self.by_vault.get_mut(&old.vault)
+        {
+            list.retain(|j| !Arc::ptr_eq(j, &old));
+        }
+        let list = self.by_vault.entry(job.vault.clone()).or_default();
+        let at = list.partition_point(|j| (j.created, &j.id) <= (job.created, &job.id));
+        list.insert(at, job);
+    }
+
+    fn remove(&mut self, id: &str) -> Option<Arc<Job>> {
+        let job = self.by_id.remove(id)?;
+        if let Some(list) = self.by_vault.get_mut(&job.vault) {
+            list.retain(|j| !Arc::ptr_eq(j, &job));
+        }
+        Some(job)
+    }
+
+    fn retain(&mut self, keep: impl Fn(&Job) -> bool) {
+        self.by_id.retain(|_, j| keep(j));
+        for list in self.by_vault.values_mut() {
+            list.retain(|j| keep(j));
+        }
+    }
+}
+
 /// State shared by the endpoint handle and its threads.
 pub(crate) struct Shared {
     pub auth: Box<dyn RequestAuth>,
@@ -187,7 +226,7 @@ pub(crate) struct Shared {
     addr: SocketAddr,
     /// vault name → archives registered through archive jobs.
     vaults: Mutex<BTreeMap<String, Vec<ArchiveRecord>>>,
-    jobs: Mutex<HashMap<String, Arc<Job>>>,
+    jobs: Mutex<Jobs>,
     hash_cache: Mutex<HashMap<PayloadKey, (Payload, LeafCell)>>,
     log: Mutex<Vec<ServedRequest>>,
     next_seq: AtomicU64,
@@ -259,7 +298,7 @@ impl Shared {
     }
 
     pub fn job(&self, id: &str) -> Option<Arc<Job>> {
-        lock(&self.jobs).get(id).cloned()
+        lock(&self.jobs).by_id.get(id).cloned()
     }
 
     pub fn vault_arn(&self, vault: &str) -> String {
@@ -353,7 +392,7 @@ impl Shared {
     /// Registers a job InitiateJob created; it completes once `due` has passed.
     pub fn insert_initiated(&self, job: Job, due: Instant) {
         let id = job.id.clone();
-        lock(&self.jobs).insert(id.clone(), Arc::new(job));
+        lock(&self.jobs).insert(Arc::new(job));
         lock(&self.due).push((id, due));
     }
 
@@ -387,7 +426,7 @@ impl Shared {
             return;
         };
         let now = Instant::now();
-        lock(&self.jobs).retain(|_, job| {
+        lock(&self.jobs).retain(|job| {
             job.lock()
                 .completed_at
                 .is_none_or(|(at, _)| now.saturating_duration_since(at) < window)
@@ -421,15 +460,35 @@ impl Shared {
         })
     }
 
-    /// The jobs of a vault, oldest first (ties by job id): ListJobs' order.
-    pub fn jobs_in(&self, vault: &str) -> Vec<Arc<Job>> {
-        let mut jobs: Vec<_> = lock(&self.jobs)
-            .values()
-            .filter(|j| j.vault == vault)
-            .cloned()
-            .collect();
-        jobs.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
-        jobs
+    /// One page of a vault's jobs in ListJobs' order (oldest first, ties
+    /// by job id): from the job `marker` names (the first without one),
+    /// the next `limit` that `keep` admits, and the id of the job that
+    /// starts the page after, if any. `None` if `marker` names no job of
+    /// the vault.
+    pub fn jobs_page(
+        &self,
+        vault: &str,
+        marker: Option<&str>,
+        limit: usize,
+        keep: impl Fn(&Job) -> bool,
+    ) -> Option<(Vec<Arc<Job>>, Option<String>)> {
+        let jobs = lock(&self.jobs);
+        let list = jobs.by_vault.get(vault).map_or(&[][..], Vec::as_slice);
+        let start = match marker {
+            None => 0,
+            Some(id) => {
+                let from = jobs.by_id.get(id).filter(|j| j.vault == vault)?;
+                list.partition_point(|j| (j.created, &j.id) < (from.created, &from.id))
+            }
+        };
+        let mut page = Vec::new();
+        for job in list[start..].iter().filter(|j| keep(j)) {
+            if page.len() == limit {
+                return Some((page, Some(job.id.clone())));
+            }
+            page.push(Arc::clone(job));
+        }
+        Some((page, None))
     }
 
     /// Records an archive in a vault (created if missing) for inventories
@@ -541,7 +600,7 @@ impl Endpoint {
             max_connections: config.max_connections.max(1),
             addr,
             vaults: Mutex::new(vaults),
-            jobs: Mutex::new(HashMap::new()),
+            jobs: Mutex::new(Jobs::default()),
             hash_cache: Mutex::new(HashMap::new()),
             log: Mutex::new(Vec::new()),
             next_seq: AtomicU64::new(0),
@@ -728,7 +787,7 @@ impl Endpoint {
         );
         #[cfg(feature = "faults")]
         let job = job.with_faults(spec.faults);
-        lock(&self.shared.jobs).insert(spec.job_id, Arc::new(job));
+        lock(&self.shared.jobs).insert(Arc::new(job));
         Ok(())
     }
 
@@ -762,7 +821,7 @@ impl Endpoint {
         );
         #[cfg(feature = "faults")]
         let job = job.with_faults(spec.faults);
-        lock(&self.shared.jobs).insert(spec.job_id, Arc::new(job));
+        lock(&self.shared.jobs).insert(Arc::new(job));
     }
 
     /// The inventory entries of a vault's registered archives, in

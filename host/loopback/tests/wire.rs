@@ -622,12 +622,42 @@ fn list_jobs_pages_and_filters() {
 
     let done = get(&ep, &format!("{base}?completed=true"), &[]).json();
     assert_eq!(done["JobList"].as_array().unwrap().len(), 4);
+    // A filtered listing pages from its marker's job, oldest first.
+    let walk = |query: &str| {
+        let (mut ids, mut marker) = (Vec::new(), None::<String>);
+        loop {
+            let path = match &marker {
+                None => format!("{base}?{query}"),
+                Some(m) => format!("{base}?{query}&marker={m}"),
+            };
+            let page = get(&ep, &path, &[]).json();
+            ids.extend(
+                page["JobList"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|j| j["JobId"].as_str().unwrap().to_owned()),
+            );
+            match page["Marker"].as_str() {
+                Some(m) => marker = Some(m.to_owned()),
+                None => return ids,
+            }
+        }
+    };
+    assert_eq!(
+        walk("completed=true&limit=1"),
+        ["job-0", "job-2", "job-4", "job-6"]
+    );
+    // A job forgotten (its output expired) leaves every listing.
+    ep.expire_job("job-2").unwrap();
+    assert_eq!(walk("completed=true&limit=1"), ["job-0", "job-4", "job-6"]);
+    assert_eq!(walk("limit=2").len(), 6);
     let running = get(&ep, &format!("{base}?statuscode=InProgress"), &[]).json();
     assert_eq!(running["JobList"].as_array().unwrap().len(), 3);
 
-    // A larger limit is served 50 at most.
+    // A larger limit is served 50 at most (6 jobs are left).
     let capped = get(&ep, &format!("{base}?limit=500"), &[]).json();
-    assert_eq!(capped["JobList"].as_array().unwrap().len(), 7);
+    assert_eq!(capped["JobList"].as_array().unwrap().len(), 6);
     for bad in [
         "limit=0",
         "limit=x",

@@ -2,14 +2,13 @@
 //! `completed` and `statuscode`, at most 50 a page; and InitiateJob, whose
 //! inventory retrievals may be ranged ([`inventory_range`]).
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use glacier_verify_core::{ByteRange, is_megabyte_aligned};
 use serde_json::{Value, json};
 
 use super::describe::job_fields;
-use super::vaults::{Page, Query};
+use super::vaults::{Query, invalid_marker, marker_key, marker_of, page_limit};
 use super::{Reply, inventory_range};
 use crate::inventory::InventoryFormat;
 use crate::job::{Job, Output};
@@ -33,23 +32,23 @@ pub(super) fn list_jobs(shared: &Shared, vault: &str, query: &Query) -> Reply {
     {
         return invalid("statuscode", s);
     }
-    // Filtered on the job's state and only the page rendered: a listing
-    // of a vault with many jobs costs one pass per page, not a rendering
-    // of every job.
-    let jobs: Vec<Arc<Job>> = shared
-        .jobs_in(vault)
-        .into_iter()
-        .filter(|j| {
-            let (c, s) = listed_status(j);
-            completed.is_none_or(|want| c == want) && status.is_none_or(|want| s == want)
-        })
-        .collect();
-    let page = match Page::of(&jobs, |j| j.id.as_str(), query, MAX_JOBS_PER_PAGE) {
-        Ok(p) => p,
-        Err(reply) => return reply,
+    let (limit, marker) = match (page_limit(query, MAX_JOBS_PER_PAGE), marker_key(query)) {
+        (Ok(l), Ok(m)) => (l, m),
+        (Err(reply), _) | (_, Err(reply)) => return reply,
     };
-    let list: Vec<Value> = page.items.iter().map(|j| job_fields(shared, j)).collect();
-    Reply::json(200, &json!({ "JobList": list, "Marker": page.marker }))
+    // Filtered on the job's state, from the marker's job on, and only
+    // the page rendered: a page costs its own jobs, not a pass over every
+    // job of the vault.
+    let keep = |j: &Job| {
+        let (c, s) = listed_status(j);
+        completed.is_none_or(|want| c == want) && status.is_none_or(|want| s == want)
+    };
+    let Some((jobs, next)) = shared.jobs_page(vault, marker.as_deref(), limit, keep) else {
+        return invalid_marker(query.marker.as_deref().unwrap_or_default());
+    };
+    let list: Vec<Value> = jobs.iter().map(|j| job_fields(shared, j)).collect();
+    let marker = next.map(|id| marker_of(&id));
+    Reply::json(200, &json!({ "JobList": list, "Marker": marker }))
 }
 
 /// `Completed` and `StatusCode` as [`job_fields`] gives them.

@@ -237,32 +237,12 @@ impl<'a, T> Page<'a, T> {
         query: &Query,
         max: usize,
     ) -> Result<Self, Reply> {
-        let limit = match query.limit.as_deref() {
-            None => max,
-            Some(l) => l
-                .parse::<usize>()
-                .ok()
-                .filter(|n| *n >= 1)
-                .map(|n| n.min(max))
-                .ok_or_else(|| {
-                    Reply::json_error(
-                        400,
-                        "InvalidParameterValueException",
-                        &format!("Invalid limit: {l}"),
-                    )
-                })?,
-        };
+        let limit = page_limit(query, max)?;
         let start = match query.marker.as_deref() {
             None => 0,
             Some(m) => unhex(m)
                 .and_then(|want| all.iter().position(|item| key(item).as_bytes() == want))
-                .ok_or_else(|| {
-                    Reply::json_error(
-                        400,
-                        "InvalidParameterValueException",
-                        &format!("Invalid marker: {m}"),
-                    )
-                })?,
+                .ok_or_else(|| invalid_marker(m))?,
         };
         let end = start.saturating_add(limit).min(all.len());
         Ok(Page {
@@ -270,6 +250,45 @@ impl<'a, T> Page<'a, T> {
             marker: all.get(end).map(|item| marker_of(key(item))),
         })
     }
+}
+
+/// The page size `query` asks for, at most `max` (`max` without one).
+pub(super) fn page_limit(query: &Query, max: usize) -> Result<usize, Reply> {
+    match query.limit.as_deref() {
+        None => Ok(max),
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .map(|n| n.min(max))
+            .ok_or_else(|| {
+                Reply::json_error(
+                    400,
+                    "InvalidParameterValueException",
+                    &format!("Invalid limit: {l}"),
+                )
+            }),
+    }
+}
+
+/// The key `query`'s marker names, if it has one.
+pub(super) fn marker_key(query: &Query) -> Result<Option<String>, Reply> {
+    let Some(m) = query.marker.as_deref() else {
+        return Ok(None);
+    };
+    unhex(m)
+        .and_then(|b| String::from_utf8(b).ok())
+        .map(Some)
+        .ok_or_else(|| invalid_marker(m))
+}
+
+/// 400 for a marker that names nothing.
+pub(super) fn invalid_marker(m: &str) -> Reply {
+    Reply::json_error(
+        400,
+        "InvalidParameterValueException",
+        &format!("Invalid marker: {m}"),
+    )
 }
 
 /// The key a marker names (the inverse of [`marker_of`]).
