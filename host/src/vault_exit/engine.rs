@@ -1,7 +1,8 @@
 //! The loop that runs stages 3–6 until every archive of the shard is
 //! verified or failed: InitiateJob at `--initiate-rate` within the byte
-//! budgets, ListJobs polled for completed jobs, `--parallel` downloads on
-//! worker threads, receipts written. Only this thread writes the state
+//! budgets, ListJobs polled for completed jobs (on the poller's thread),
+//! `--parallel` downloads on worker threads, files committed and receipts
+//! written (on the committer's thread). Only this thread writes the state
 //! database; every change is in a transaction made before the action it
 //! allows (`initiating` before InitiateJob) or after the fact it records
 //! (the receipt mark after the receipt; `verified` after the verification
@@ -11,7 +12,7 @@
 //! (after the last), the jobs one ListJobs poll found completed, and the
 //! downloads that finished since the last turn of the loop.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -20,6 +21,7 @@ use super::committer;
 use super::destination::{Destination, LocalDir};
 use super::fetch::{self, Done};
 use super::jobs::{self, Vault};
+use super::poller::{self, Completed, Polled};
 use super::receipts::Receipt;
 use super::state::{Row, ShardKey, State, Status, now};
 use super::{JOB_DESCRIPTION, OUTPUT_VALIDITY, VaultExitArgs};
@@ -66,16 +68,32 @@ enum Answer {
 /// InitiateJob calls recorded `initiating` in one transaction, at most.
 const INITIATE_BATCH: usize = 64;
 
-/// The pause before the next ListJobs poll: `--poll-interval-ms`, or
-/// [`POLL_SHARE`] times what the last poll took, whichever is longer. A
-/// listing holds every job of the vault (page by page), so at a short
-/// interval and with thousands of jobs listed, polling would take the
-/// loop's time from initiating and recording.
-fn poll_pause(interval_ms: u64, took: Duration) -> Duration {
-    Duration::from_millis(interval_ms).max(took * POLL_SHARE)
+/// The pause before the next ListJobs poll: `--poll-interval-ms` after a
+/// poll that found completed jobs (more may be completing: the queue is
+/// refilled as soon as the interval allows); after one that found none,
+/// [`POLL_SHARE`] times what it took if that is longer. A listing holds
+/// every job of the vault (page by page), so at a short interval and with
+/// thousands of jobs waiting on the tier, the poller would list nearly all
+/// the time: requests to the service, and CPU the downloads share.
+fn poll_pause(interval_ms: u64, took: Duration, found: bool) -> Duration {
+    let interval = Duration::from_millis(interval_ms);
+    if found {
+        interval
+    } else {
+        interval.max(took * POLL_SHARE)
+    }
 }
 
-/// See [`poll_pause`]: the loop spends at most a fifth of its time polling.
+/// Whether the ready queue runs low enough to ask for a poll: at most
+/// `depth` archives wait, plus as many as the workers take in the time a
+/// listing takes (`took`, at `taken_per_s`), so that the next listing's
+/// jobs arrive before the workers run out.
+fn queue_runs_low(ready: u64, depth: u64, taken_per_s: f64, took: Duration) -> bool {
+    let during_a_poll = (taken_per_s * took.as_secs_f64()).ceil();
+    ready as f64 <= depth as f64 + during_a_poll
+}
+
+/// See [`poll_pause`]: the poller lists at most a fifth of the time.
 const POLL_SHARE: u32 = 4;
 
 /// How long the InitiateJob calls due may wait to be made together.
@@ -141,6 +159,37 @@ pub struct Commits {
     tx: Option<mpsc::Sender<Vec<committer::Work>>>,
     /// What it committed.
     rx: mpsc::Receiver<Result<committer::Committed, HostError>>,
+}
+
+/// The engine's ends of the poller's channels.
+struct Polls {
+    /// The job ids waited for, one set a poll; `None` once the run ends
+    /// (the poller then stops).
+    ask: Option<mpsc::Sender<HashSet<String>>>,
+    /// What each poll found.
+    answers: mpsc::Receiver<Result<Polled, HostError>>,
+    /// A poll was asked for and has not answered yet.
+    asked: bool,
+    /// No poll is asked for before this.
+    next: Instant,
+    /// How long the last poll took.
+    took: Duration,
+    /// Downloads handed out since `since`: the pace at which the workers
+    /// take the ready queue.
+    taken: u64,
+    since: Instant,
+}
+
+impl Polls {
+    /// Archives handed to the workers per second, lately.
+    fn taken_per_s(&self) -> f64 {
+        let secs = self.since.elapsed().as_secs_f64();
+        if secs > 0.0 {
+            self.taken as f64 / secs
+        } else {
+            0.0
+        }
+    }
 }
 
 /// Finished downloads not yet recorded.
@@ -265,9 +314,22 @@ impl<'a> Engine<'a> {
             tx: Some(commit_tx),
             rx: committed_rx,
         };
+        let (ask_tx, ask_rx) = mpsc::channel();
+        let (answer_tx, answer_rx) = mpsc::channel();
+        let mut polls = Polls {
+            ask: Some(ask_tx),
+            answers: answer_rx,
+            asked: false,
+            next: Instant::now(),
+            took: Duration::ZERO,
+            taken: 0,
+            since: Instant::now(),
+        };
         std::thread::scope(|s| {
             let dest: &dyn Destination = self.dest;
             s.spawn(move || committer::run(dest, &commit_rx, &committed_tx));
+            let (client, vault, retry, stopped) = (self.client, &self.vault, &self.retry, &stop);
+            s.spawn(move || poller::run(client, vault, retry, &ask_rx, &answer_tx, stopped));
             for _ in 0..parallel {
                 let done_tx = done_tx.clone();
                 let (work_rx, counters, stop) = (&work_rx, &counters, &stop);
@@ -300,12 +362,15 @@ impl<'a> Engine<'a> {
                 &work_tx,
                 &done_rx,
                 &counters,
-                parallel,
                 &mut pending,
                 &mut commits,
+                &mut polls,
             );
             stop.store(true, std::sync::atomic::Ordering::SeqCst);
             drop(work_tx);
+            // A listing under way ends at its next job; its answer is not
+            // needed (what it found is found again by the next run).
+            polls.ask = None;
             // Workers finish their archive (or stop at the signal); what
             // finished is recorded, whatever stopped the loop.
             pending
@@ -324,13 +389,12 @@ impl<'a> Engine<'a> {
         work: &mpsc::Sender<Row>,
         done: &mpsc::Receiver<Result_>,
         counters: &Counters,
-        parallel: usize,
         pending: &mut Pending,
         commits: &mut Commits,
+        polls: &mut Polls,
     ) -> Result<Option<HostError>, HostError> {
         let mut in_flight = 0usize;
         let mut rate = Rate::default();
-        let mut next_poll = Instant::now();
         let mut next_initiate = Instant::now();
         let mut throttled = 0u32;
         let mut shown = Instant::now() - Duration::from_secs(10);
@@ -342,7 +406,7 @@ impl<'a> Engine<'a> {
             (interval * (initiate_batch(self.a.initiate_rate) - 1) as u32).min(INITIATE_GATHER);
         // Archives handed to the workers and not yet back: enough queued
         // that no worker waits while this thread records or initiates.
-        let depth = QUEUE_PER_WORKER * parallel;
+        let depth = QUEUE_PER_WORKER * usize::from(self.a.parallel);
         // Finished downloads wait in `pending` and are recorded together
         // (one transaction, one sync per directory, one receipt append)
         // once there are enough of them or the first has waited long
@@ -382,16 +446,29 @@ impl<'a> Engine<'a> {
                 }
                 continue;
             }
+            if let Ok(answer) = polls.answers.try_recv() {
+                polls.asked = false;
+                let polled = answer?;
+                self.record_polled(&polled.completed)?;
+                let found = !polled.completed.is_empty();
+                polls.next =
+                    Instant::now() + poll_pause(self.a.poll_interval_ms, polled.took, found);
+                polls.took = polled.took;
+                (polls.taken, polls.since) = (0, Instant::now());
+            }
             let counts = self.st.status_counts()?;
             let open = counts.of(Status::Initiated) + counts.of(Status::Initiating);
             // While enough completed jobs wait for a worker, a listing
             // would find nothing the workers could start sooner: it waits
             // until the queue runs low (jobs stay downloadable for a day).
-            let queue_low = counts.of(Status::Ready) <= depth as u64;
-            if open > 0 && queue_low && Instant::now() >= next_poll {
-                let polled = Instant::now();
-                self.poll()?;
-                next_poll = Instant::now() + poll_pause(self.a.poll_interval_ms, polled.elapsed());
+            let queue_low = queue_runs_low(
+                counts.of(Status::Ready),
+                depth as u64,
+                polls.taken_per_s(),
+                polls.took,
+            );
+            if open > 0 && queue_low && !polls.asked && Instant::now() >= polls.next {
+                self.ask_poll(polls)?;
             }
             let now = Instant::now();
             if now >= next_initiate + gather {
@@ -438,6 +515,7 @@ impl<'a> Engine<'a> {
                 }
                 for row in rows {
                     in_flight += 1;
+                    polls.taken += 1;
                     if work.send(row).is_err() {
                         return Err(HostError::Internal("download workers stopped".into()));
                     }
@@ -661,37 +739,30 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    /// ListJobs (completed): ready, or failed, for the jobs of this shard;
-    /// the jobs that completed are recorded ready in one transaction, each
-    /// with its job description as ListJobs returned it. Only the jobs of
-    /// this shard's waiting archives are kept (a listing holds every job of
-    /// the vault, thousands when many are staged).
-    fn poll(&self) -> Result<(), HostError> {
-        // The archives whose current job runs, by job id.
+    /// Asks the poller for a listing of the jobs now waited for
+    /// (`initiated`).
+    fn ask_poll(&self, polls: &mut Polls) -> Result<(), HostError> {
+        let waiting: HashSet<String> = self.st.initiated_jobs()?.into_keys().collect();
+        let sent = polls
+            .ask
+            .as_ref()
+            .is_some_and(|tx| tx.send(waiting).is_ok());
+        if !sent {
+            return Err(HostError::Internal("the ListJobs poller stopped".into()));
+        }
+        polls.asked = true;
+        Ok(())
+    }
+
+    /// What a poll found, recorded against the state as it is now: the
+    /// jobs that completed are recorded ready in one transaction, each
+    /// with its job description as ListJobs returned it; a failed job is
+    /// replaced. A job no longer waited for (the archive moved on while
+    /// the listing ran) is left alone.
+    fn record_polled(&self, completed: &[Completed]) -> Result<(), HostError> {
         let waiting = self.st.initiated_jobs()?;
-        // (job id, its description (JSON) if it succeeded, or the
-        // StatusMessage it failed with)
-        let mut completed: Vec<(String, Result<String, String>)> = Vec::new();
-        jobs::list_jobs(self.client, &self.vault, true, &self.retry, |job| {
-            let Some(id) = jobs::text(job, "JobId").filter(|id| waiting.contains_key(*id)) else {
-                return Ok(());
-            };
-            match jobs::text(job, "StatusCode") {
-                Some("Succeeded") => {
-                    let text = serde_json::to_string(job)
-                        .map_err(|e| HostError::Internal(format!("job {id}: {e}")))?;
-                    completed.push((id.to_owned(), Ok(text)));
-                }
-                Some("Failed") => {
-                    let msg = jobs::text(job, "StatusMessage").unwrap_or("(no StatusMessage)");
-                    completed.push((id.to_owned(), Err(msg.to_owned())));
-                }
-                _ => {}
-            }
-            Ok(())
-        })?;
         let mut ready = Vec::new();
-        for (id, outcome) in &completed {
+        for (id, outcome) in completed {
             let Some(archive_id) = waiting.get(id) else {
                 continue;
             };
@@ -973,17 +1044,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_slow_listing_spaces_the_polls_out() {
+    fn a_slow_listing_that_found_nothing_spaces_the_polls_out() {
         let interval = 200;
         assert_eq!(
-            poll_pause(interval, Duration::from_millis(10)),
+            poll_pause(interval, Duration::from_millis(10), false),
             Duration::from_millis(200)
         );
-        // A listing of 100 ms: the loop polls at most a fifth of its time.
+        // A listing of 100 ms that found nothing: the poller lists at most
+        // a fifth of the time.
         assert_eq!(
-            poll_pause(interval, Duration::from_millis(100)),
+            poll_pause(interval, Duration::from_millis(100), false),
             Duration::from_millis(400)
         );
+        // One that found completed jobs: again after the interval.
+        assert_eq!(
+            poll_pause(interval, Duration::from_secs(3), true),
+            Duration::from_millis(200)
+        );
+    }
+
+    #[test]
+    fn the_queue_runs_low_early_enough_for_a_listing_to_refill_it() {
+        // 32 queued, nothing taken yet: low at 32.
+        assert!(queue_runs_low(32, 32, 0.0, Duration::from_secs(1)));
+        assert!(!queue_runs_low(33, 32, 0.0, Duration::from_secs(1)));
+        // Workers taking 500 a second, listings of 2 s: low at 1,032.
+        assert!(queue_runs_low(1032, 32, 500.0, Duration::from_secs(2)));
+        assert!(!queue_runs_low(1033, 32, 500.0, Duration::from_secs(2)));
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod engine;
 pub mod fetch;
 pub mod inventory;
 pub mod jobs;
+pub mod poller;
 pub mod receipts;
 pub mod state;
 pub mod status;
