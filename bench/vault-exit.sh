@@ -7,12 +7,13 @@
 #   bench/vault_exit_boto3.py          the same work with boto3, 16 threads
 #   aws glacier initiate-job / get-job-output in a shell loop, 50 archives,
 #                                      extrapolated to the whole vault
+#   the disk alone: the same files written and fsynced, no network (baseline)
 #   the plan of a generated 1,000,000-archive inventory (parse, plan, state size)
 # and prints a markdown table with the goals met or not. The driver is
 # bench/vault_exit_bench.py; bench/README.md says what each figure means.
 #
 # Usage: bash bench/vault-exit.sh [--readme] [--parallel N] [--small N]
-#          [--plan-archives N] [--skip-boto3] [--skip-cli] [--skip-plan]
+#          [--plan-archives N] [--skip-floor] [--skip-boto3] [--skip-cli] [--skip-plan]
 #   --readme: also write the table into README.md between the
 #             vault-bench markers (default: print only)
 # Environment: CARGO_TARGET_DIR (where the release builds are; default target/),

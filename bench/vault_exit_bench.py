@@ -10,13 +10,17 @@ that one server, one after the other:
   vault_exit_boto3.py         the same work with boto3 on 16 threads
   aws glacier (shell loop)    initiate-job + get-job-output for 50 small
                               archives, extrapolated to the whole vault
+  the disk alone (the baseline of what any client must wait for): the
+                              same files, of the same sizes, written and
+                              fsynced by --parallel threads, no network
   the plan of a generated 1,000,000-archive inventory: --dry-run (parse and
                               shard, in memory) and the plan stage into
                               SQLite (--max-bytes-per-day 0: the run stops
                               after planning, before any request)
 
 Wall time, user and system CPU and peak RSS come from GNU time
-(/usr/bin/time -f "%e %U %S %M") around each process. Prints a markdown
+(/usr/bin/time -f "%e %U %S %M") around each process; the endpoint's CPU
+during each client's run from /proc/PID/stat. Prints a markdown
 table and the goals; --readme also writes it into README.md between
 <!-- vault-bench:begin --> and <!-- vault-bench:end -->.
 """
@@ -83,6 +87,64 @@ def client_env(srv):
     }
     os.makedirs(env["HOME"], exist_ok=True)
     return env
+
+
+def cpu_seconds(pid):
+    """A process's user + system CPU so far (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def endpoint_cpu(server, run):
+    """Runs run(); adds to its result the endpoint's CPU meanwhile."""
+    before = cpu_seconds(server.pid)
+    r = run()
+    r["endpoint_cpu"] = cpu_seconds(server.pid) - before
+    return r
+
+
+def run_disk_floor(inventory):
+    """The same files, of the inventory's sizes, written and fsynced by
+    --parallel threads (no network, no hashing): what the disk alone needs
+    for this vault, whatever the client. Kept until the next run, like the
+    clients' files."""
+    import threading
+    with open(inventory, "rb") as f:
+        sizes = [x["Size"] for x in json.load(f)["ArchiveList"]]
+    dest = os.path.join(ARGS.work, "floor-dest")
+    rm(dest)
+    os.makedirs(dest)
+    block = memoryview(os.urandom(MIB))
+    todo = iter(range(len(sizes)))
+    lock = threading.Lock()
+
+    def writer():
+        while True:
+            with lock:
+                i = next(todo, None)
+            if i is None:
+                return
+            fd = os.open(os.path.join(dest, str(i)), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            left = sizes[i]
+            while left:
+                left -= os.write(fd, block[: min(left, MIB)])
+            os.fsync(fd)
+            os.close(fd)
+
+    log(f"disk alone: {len(sizes):,} files written and fsynced, {ARGS.parallel} threads")
+    t0, c0 = time.monotonic(), os.times()
+    threads = [threading.Thread(target=writer) for _ in range(ARGS.parallel)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    d = os.open(dest, os.O_RDONLY)
+    os.fsync(d)
+    os.close(d)
+    wall, c1 = time.monotonic() - t0, os.times()
+    return {"archives": len(sizes), "bytes": sum(sizes), "wall": wall,
+            "user": c1.user - c0.user, "sys": c1.system - c0.system, "rss": None}
 
 
 def start_server(inventory):
@@ -259,8 +321,10 @@ def row(label, r, extrapolate=None):
     wall = f"{r['wall']:.1f} s"
     if extrapolate:
         wall += f" ({r['archives']} archives; {extrapolate / a_s:,.0f} s for {extrapolate:,} extrapolated)"
+    rss = "—" if r["rss"] is None else f"{mib(r['rss']):.1f} MiB"
+    endpoint = f"{r['endpoint_cpu']:.1f} s" if "endpoint_cpu" in r else "—"
     return (f"| {label} | {r['archives']:,} | {wall} | {a_s:,.1f} | {b_s:,.1f} | "
-            f"{r['user']:.1f} + {r['sys']:.1f} s ({cpu:.0f} %) | {mib(r['rss']):.1f} MiB |")
+            f"{r['user']:.1f} + {r['sys']:.1f} s ({cpu:.0f} %) | {rss} | {endpoint} |")
 
 
 def table(results, srv):
@@ -273,10 +337,12 @@ def table(results, srv):
         f"{os.getloadavg()[0]:.2f} at the start. One loopback endpoint (jobs complete at once, "
         f"SigV4 checked) serving {srv['archives']:,} archives, {srv['bytes'] / MIB:,.0f} MiB "
         f"({ARGS.small:,} of 4-256 KiB, {ARGS.large} of {ARGS.large_size // MIB} MiB); "
-        "archives written to the machine's disk.",
+        "archives written to the machine's disk; "
+        + ("page cache dropped before each step." if os.access("/proc/sys/vm/drop_caches", os.W_OK)
+           else "page cache not dropped (not root)."),
         "",
-        "| client | archives | wall | archives/s | MiB/s | CPU user + sys | peak RSS |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| client | archives | wall | archives/s | MiB/s | CPU user + sys | peak RSS | endpoint CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     gv = results.get("gv")
     if gv:
@@ -285,12 +351,21 @@ def table(results, srv):
         lines.append(row("boto3, 16 threads", results["boto3"]))
     if results.get("cli"):
         lines.append(row("aws glacier CLI, shell loop", results["cli"], srv["archives"]))
+    floor = results.get("floor")
+    if floor:
+        lines.append(row(f"baseline, the disk alone: the same files written and fsynced, "
+                         f"{ARGS.parallel} threads, no network", floor))
     lines.append("")
     goals = []
     if gv and results.get("boto3"):
         ratio = (gv["archives"] / gv["wall"]) / (results["boto3"]["archives"] / results["boto3"]["wall"])
         goals.append(f"- glacier-verify ≥ {SPEED_GOAL:.0f}× boto3's archives/s: "
                      f"{ratio:.1f}× — {'met' if ratio >= SPEED_GOAL else 'not met'}")
+        if floor:
+            need = results["boto3"]["wall"] / SPEED_GOAL
+            goals.append(f"  ({SPEED_GOAL:.0f}× means {need:.1f} s for the vault; the disk alone "
+                         f"took {floor['wall']:.1f} s of it, and glacier-verify took "
+                         f"{gv['wall'] / floor['wall']:.2f}× the disk's time)")
     if gv:
         goals.append(f"- glacier-verify peak RSS ≤ {RSS_GOAL_MIB} MiB: {mib(gv['rss']):.1f} MiB — "
                      f"{'met' if mib(gv['rss']) <= RSS_GOAL_MIB else 'not met'}")
@@ -333,28 +408,53 @@ def write_readme(text):
     log(f"wrote the table into {ARGS.readme_file}")
 
 
-DESTS = ["gv-dest", "boto3-dest", "cli-dest", "plan-dest"]
+DESTS = ["floor-dest", "gv-dest", "boto3-dest", "cli-dest", "plan-dest"]
 # ext4 does not hand out an inode freed less than a minute ago (longer
 # while its inode table block is dirty), and skips such inodes one by
 # one: files created just after 10,000 were deleted cost far more CPU
 # than on a directory a user starts a vault exit in. So the downloaded
 # files are kept (until the next run), and a run that deletes an earlier
-# run's files syncs and waits this long before measuring.
+# run's files syncs and drops the page cache (root) or else waits this
+# long before measuring.
 RECENTLY_DELETED_S = 65
 
 
+def drop_caches():
+    """Writes the dirty pages back and, when allowed (root), empties the
+    page cache, so that every measured step starts from the same memory: a
+    cache full of earlier steps' files makes each new page cost a reclaim
+    (seen as 9 -> 15 s of system CPU for the same run). True if dropped."""
+    os.sync()
+    try:
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3\n")
+        return True
+    except OSError:
+        return False
+
+
 def clear_earlier_runs():
-    """Deletes what an earlier run downloaded; if anything, syncs and waits
-    until ext4 no longer counts those inodes as recently deleted."""
+    """Deletes what an earlier run downloaded; if anything, syncs and, unless
+    the cache could be dropped, waits until ext4 no longer counts those
+    inodes as recently deleted (it looks a freed inode's deletion time up
+    only in a cached inode table block)."""
     found = [d for d in DESTS if os.path.lexists(os.path.join(ARGS.work, d))]
     if not found:
         return
     for d in found:
         rm(os.path.join(ARGS.work, d))
-    os.sync()
+    if drop_caches():
+        log(f"deleted an earlier run's {', '.join(found)}; page cache dropped")
+        return
     log(f"deleted an earlier run's {', '.join(found)}; waiting {RECENTLY_DELETED_S} s "
         "(ext4 skips recently freed inodes one by one)")
     time.sleep(RECENTLY_DELETED_S)
+
+
+def measured(step, *args):
+    """Runs one measured step from a settled machine (see drop_caches)."""
+    drop_caches()
+    return step(*args)
 
 
 def main():
@@ -378,6 +478,7 @@ def main():
     p.add_argument("--skip-boto3", action="store_true")
     p.add_argument("--skip-cli", action="store_true")
     p.add_argument("--skip-plan", action="store_true")
+    p.add_argument("--skip-floor", action="store_true")
     ARGS = p.parse_args()
     os.makedirs(ARGS.work, exist_ok=True)
     clear_earlier_runs()
@@ -386,17 +487,20 @@ def main():
     results = {}
     try:
         env = client_env(srv)
+        if not ARGS.skip_floor:
+            results["floor"] = measured(run_disk_floor, inventory)
+            log(f"disk alone: {results['floor']}")
         if not ARGS.skip_gv:
-            results["gv"] = run_gv(srv, inventory, env)
+            results["gv"] = measured(endpoint_cpu, server, lambda: run_gv(srv, inventory, env))
             log(f"glacier-verify: {results['gv']}")
         if not ARGS.skip_boto3:
-            results["boto3"] = run_boto3(srv, inventory, env)
+            results["boto3"] = measured(endpoint_cpu, server, lambda: run_boto3(srv, inventory, env))
             log(f"boto3: {results['boto3']}")
         if not ARGS.skip_cli:
-            results["cli"] = run_cli(srv, inventory, env)
+            results["cli"] = measured(endpoint_cpu, server, lambda: run_cli(srv, inventory, env))
             log(f"aws CLI: {results['cli']}")
         if not ARGS.skip_plan:
-            results["plan"] = run_plan(srv, env)
+            results["plan"] = measured(run_plan, srv, env)
             log(f"plan: {results['plan']}")
     finally:
         stop_server(server)
