@@ -11,7 +11,7 @@ use std::time::Duration;
 use super::destination::{LocalDir, STATE_DIR};
 use super::jobs::{self, INVENTORY_DESCRIPTION, Vault};
 use super::names;
-use super::state::{PlanWriter, Row, ShardKey, State, Status};
+use super::state::{PlanWriter, Row, ShardKey, State};
 use super::{Names, VaultExitArgs};
 use crate::client::{Client, JobLocation};
 use crate::download::{Request, RetryPolicy};
@@ -127,24 +127,15 @@ fn plan_one(
     if super::shard_of(id, key.count) != key.index {
         return Ok(());
     }
-    w.add(&Row {
-        archive_id: id.clone(),
-        description: arch.description.clone(),
-        creation_date: arch.creation_date.clone(),
-        size: arch.size,
-        inventory_hash: arch.tree_hash.to_string(),
+    w.add(&Row::planned(
+        id.clone(),
+        arch.description.clone(),
+        arch.creation_date.clone(),
+        arch.size,
+        arch.tree_hash.to_string(),
         path,
-        name_format: format,
-        status: Status::Planned,
-        job_id: None,
-        jobs_initiated: 0,
-        job_failures: 0,
-        initiated_at: None,
-        error: None,
-        receipt: false,
-        hashes: None,
-        job_description: None,
-    })
+        format,
+    ))
 }
 
 /// The inventory through a job: the one recorded in the state, else a

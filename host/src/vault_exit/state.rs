@@ -206,27 +206,51 @@ pub struct Row {
     pub job_description: Option<String>,
 }
 
+impl Row {
+    /// An archive as the plan records it: its inventory facts and name,
+    /// planned, no job yet, nothing verified.
+    pub fn planned(
+        archive_id: String,
+        description: String,
+        creation_date: String,
+        size: u64,
+        inventory_hash: String,
+        path: String,
+        name_format: String,
+    ) -> Row {
+        Row {
+            archive_id,
+            description,
+            creation_date,
+            size,
+            inventory_hash,
+            path,
+            name_format,
+            status: Status::Planned,
+            job_id: None,
+            jobs_initiated: 0,
+            job_failures: 0,
+            initiated_at: None,
+            error: None,
+            receipt: false,
+            hashes: None,
+            job_description: None,
+        }
+    }
+}
+
 /// A planned row of 10 bytes, for tests.
 #[cfg(test)]
 pub fn planned_row(id: &str, path: &str) -> Row {
-    Row {
-        archive_id: id.into(),
-        description: String::new(),
-        creation_date: "2024-01-01T00:00:00Z".into(),
-        size: 10,
-        inventory_hash: "00".repeat(32),
-        path: path.into(),
-        name_format: "path".into(),
-        status: Status::Planned,
-        job_id: None,
-        jobs_initiated: 0,
-        job_failures: 0,
-        initiated_at: None,
-        error: None,
-        receipt: false,
-        hashes: None,
-        job_description: None,
-    }
+    Row::planned(
+        id.into(),
+        String::new(),
+        "2024-01-01T00:00:00Z".into(),
+        10,
+        "00".repeat(32),
+        path.into(),
+        "path".into(),
+    )
 }
 
 /// The count and bytes of each status.
