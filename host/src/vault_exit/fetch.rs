@@ -211,7 +211,7 @@ fn finish(
 /// is `tree_hash`. Up to one leaf (1 MiB) the two are the same hash, so
 /// only a larger file is read back (the read-back was a tenth of the CPU
 /// of a vault of small archives).
-pub fn linear_sha256(bytes: u64, tree_hash: &Digest, path: &Path) -> Result<String, HostError> {
+fn linear_sha256(bytes: u64, tree_hash: &Digest, path: &Path) -> Result<String, HostError> {
     if bytes <= glacier_verify_core::LEAF_SIZE {
         return Ok(tree_hash.to_string());
     }
@@ -232,7 +232,7 @@ fn sha256_of(path: &Path) -> Result<String, HostError> {
         }
         h.update(&buf[..n]);
     }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(Digest(h.finalize().into()).to_string())
 }
 
 #[cfg(test)]
@@ -241,10 +241,7 @@ mod tests {
     use glacier_verify_core::{LEAF_SIZE, tree_hash};
 
     fn plain(data: &[u8]) -> String {
-        sha2::Sha256::digest(data)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        Digest(sha2::Sha256::digest(data).into()).to_string()
     }
 
     #[test]
