@@ -208,10 +208,13 @@ impl Jobs {
         Some(job)
     }
 
+    /// Keeps the jobs `keep` admits: it is asked once a job, and the
+    /// vault lists follow what `by_id` kept.
     fn retain(&mut self, keep: impl Fn(&Job) -> bool) {
         self.by_id.retain(|_, j| keep(j));
+        let by_id = &self.by_id;
         for list in self.by_vault.values_mut() {
-            list.retain(|j| keep(j));
+            list.retain(|j| by_id.get(&j.id).is_some_and(|kept| Arc::ptr_eq(kept, j)));
         }
     }
 }
